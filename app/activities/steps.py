@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from app.core.db import Orchestration, StepResult
+
+log = logging.getLogger("app.activities")
 
 ACTIONS = ("echo", "sum", "sleep", "fail")
 MAX_SLEEP_SECONDS = 300
@@ -91,6 +94,15 @@ class StepActivities:
 
     @activity.defn(name="run_step")
     async def run_step(self, step: StepInput) -> Any:
+        log.info(
+            "step started",
+            extra={
+                "orchestration_id": step.orchestration_id,
+                "position": step.position,
+                "action": step.action,
+                "attempt": activity.info().attempt,
+            },
+        )
         try:
             result = await perform(step.action, step.params)
         except ValueError as exc:

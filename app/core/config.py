@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     TEMPORAL_TLS_SERVER_NAME: str | None = None
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     LOG_FORMAT: Literal["json", "text"] = "json"
-    API_HOST: str = "0.0.0.0"  # noqa: S104 - the seed's default; the deployment binds it
+    API_HOST: str = "0.0.0.0"  # the seed's default; the deployment sets the private address
     API_PORT: int = Field(default=8200, ge=1, le=65535)
     API_WORKERS: int = Field(default=1, ge=1)
     FEDERATION_ENABLED: bool = False

@@ -91,16 +91,31 @@ class Postgres:
         if os.geteuid() == 0:
             shutil.chown(pwfile, "postgres", "postgres")
         self._run(
-            _pg_bin("initdb"), "-D", str(self.data), "-U", self.user, "--auth=scram-sha-256",
-            f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8",
-        )  # fmt: skip
+            _pg_bin("initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "--auth=scram-sha-256",
+            f"--pwfile={pwfile}",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         pwfile.unlink()
 
     def start(self) -> None:
         self._run(
-            _pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.root / "log"),
-            "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1", "start",
-        )  # fmt: skip
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-w",
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1",
+            "start",
+        )
 
     def stop(self) -> None:
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-m", "fast", "stop")
@@ -159,12 +174,25 @@ class Temporal:
         self.root.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
-                str(VENV_BIN / "temporal"), "server", "start-dev",
-                "--db-filename", str(self.root / "temporal.db"),
-                "--ip", "127.0.0.1", "--port", str(self.port), "--ui-port", str(self.ui_port),
-                "--http-port", str(free_port()), "--metrics-port", str(free_port()),
-                "--log-level", "warn", "--ui-disable-news-fetch",
-            ],  # fmt: skip
+                str(VENV_BIN / "temporal"),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(self.root / "temporal.db"),
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ui-port",
+                str(self.ui_port),
+                "--http-port",
+                str(free_port()),
+                "--metrics-port",
+                str(free_port()),
+                "--log-level",
+                "warn",
+                "--ui-disable-news-fetch",
+            ],
             stdout=(self.root / "log").open("ab"),
             stderr=subprocess.STDOUT,
         )
@@ -204,9 +232,14 @@ class AppProcess:
     def command(self) -> list[str]:
         if self.kind == "api":
             return [
-                str(VENV_BIN / "uvicorn"), "app.main:app",
-                "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
-            ]  # fmt: skip
+                str(VENV_BIN / "uvicorn"),
+                "app.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+            ]
         return [sys.executable, "-m", "app.workers.main_worker"]
 
     def start(self, wait: bool = True) -> AppProcess:

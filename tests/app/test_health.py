@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.app.servers import wait_until
+from tests.app.servers import AppProcess, wait_until
 
 VERSION = version("ecis-orchestrator")
 
@@ -48,7 +48,9 @@ def test_metrics_are_prometheus_text_by_route(client):
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert 'ecis_http_requests_total{method="GET",route="/health",status="200"}' in text
-    assert 'ecis_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/health"}' in text
+    assert (
+        'ecis_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/health"}' in text
+    )
     for status in ("running", "completed", "failed"):
         assert f'ecis_orchestrations{{status="{status}"}}' in text
     assert "ecis_orchestrations_started_total" in text
@@ -80,7 +82,8 @@ def _outage(client, name: str, stop, start) -> None:
     stop()
     try:
         down = wait_until(
-            lambda: (r := client.get(f"/health/{name}")).status_code == 503 and r, 30,
+            lambda: (r := client.get(f"/health/{name}")).status_code == 503 and r,
+            30,
             what=f"/health/{name} reports 503",
         )
         body = down.json()
@@ -94,7 +97,8 @@ def _outage(client, name: str, stop, start) -> None:
     finally:
         start()
     wait_until(
-        lambda: client.get(f"/health/{name}").status_code == 200, 60,
+        lambda: client.get(f"/health/{name}").status_code == 200,
+        60,
         what=f"/health/{name} recovers",
     )
     assert client.get("/health/detailed").status_code == 200
@@ -118,3 +122,39 @@ def test_no_secret_in_any_answer_or_log_line(client, api, postgres, redis_server
     for secret in (postgres.password, redis_server.password):
         assert all(secret not in text for text in answers)
         assert secret not in logs
+
+
+def test_federation_gateway_is_checked_when_enabled(app_env, workdir):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    env = {
+        **app_env,
+        "FEDERATION_ENABLED": "true",
+        "FEDERATION_GATEWAY_URL": f"http://127.0.0.1:{gateway.server_port}/health",
+    }
+    api = AppProcess("api", env, workdir / "federation-api.log").start()
+    try:
+        up = httpx.get(f"{api.base_url}/health/detailed", timeout=10)
+        assert up.status_code == 200
+        assert up.json()["dependencies"]["federation"]["status"] == "up"
+        gateway.shutdown()
+        gateway.server_close()
+        down = httpx.get(f"{api.base_url}/health/detailed", timeout=10)
+        assert down.status_code == 503
+        assert down.json()["dependencies"]["federation"]["status"] == "down"
+    finally:
+        api.stop()
