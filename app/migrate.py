@@ -1,18 +1,44 @@
 """``ecis-migrate``: alembic for the migrations shipped in the package, configured from settings.
 
 Used on hosts, where no alembic.ini sits beside the code: ``ecis-migrate upgrade head``,
-``ecis-migrate downgrade -1``, ``ecis-migrate current``.
+``ecis-migrate downgrade -1``, ``ecis-migrate current``, and ``ecis-migrate status``, which
+prints one JSON object (current revision, this code's head, what upgrade would apply) for
+playbooks to read. Logs go to stderr so that stdout stays machine-readable.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 
 from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, pool
 
 from app.core.config import get_settings
 from app.core.logs import configure_logging
 from app.core.schema import alembic_config
+
+
+def status(cfg, _revision: str) -> None:
+    """Print {"current", "head", "pending", "known"} as one JSON line."""
+    script = ScriptDirectory.from_config(cfg)
+    engine = create_engine(cfg.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    head = script.get_current_head()
+    known = current is None or current in {rev.revision for rev in script.walk_revisions()}
+    pending = []
+    if known:
+        pending = [rev.revision for rev in script.iterate_revisions(head, current)][::-1]
+    print(
+        json.dumps({"current": current, "head": head, "pending": pending, "known": known}),
+        flush=True,
+    )
 
 _COMMANDS = {
     "upgrade": lambda cfg, rev: command.upgrade(cfg, rev),
@@ -20,6 +46,7 @@ _COMMANDS = {
     "current": lambda cfg, _rev: command.current(cfg),
     "heads": lambda cfg, _rev: command.heads(cfg),
     "history": lambda cfg, _rev: command.history(cfg),
+    "status": status,
 }
 
 
@@ -33,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ecis-migrate {name}: a target revision is required", file=sys.stderr)
         return 2
     settings = get_settings()
-    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.secret_values())
+    configure_logging(
+        settings.LOG_LEVEL, settings.LOG_FORMAT, settings.secret_values(), stream=sys.stderr
+    )
     _COMMANDS[name](alembic_config(settings.sqlalchemy_url), revision)
     return 0
 

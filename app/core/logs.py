@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from app import SERVICE_NAME, __version__
 
@@ -53,9 +54,11 @@ class SecretScrubber(logging.Filter):
         return True
 
 
-def configure_logging(level: str, fmt: str, secrets: list[str]) -> SecretScrubber:
-    """Route the root logger and the servers' loggers to stdout in one format."""
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(
+    level: str, fmt: str, secrets: list[str], stream: TextIO | None = None
+) -> SecretScrubber:
+    """Route the root logger and the servers' loggers to stdout (or stream) in one format."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

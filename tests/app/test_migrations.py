@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -66,6 +67,24 @@ def test_upgrade_downgrade_upgrade_keeps_rows(scratch_env):
     assert "idempotency_key" in _columns(url)
     current = migrate(scratch_env, "current")
     assert "0002 (head)" in current.stdout + current.stderr
+
+
+def test_status_reports_what_upgrade_would_apply(scratch_env):
+    fresh = json.loads(migrate(scratch_env, "status").stdout)
+    assert fresh == {"current": None, "head": "0002", "pending": ["0001", "0002"], "known": True}
+    assert migrate(scratch_env, "upgrade", "0001").returncode == 0
+    half = json.loads(migrate(scratch_env, "status").stdout)
+    assert half["current"] == "0001" and half["pending"] == ["0002"]
+    assert migrate(scratch_env, "upgrade", "head").returncode == 0
+    assert json.loads(migrate(scratch_env, "status").stdout)["pending"] == []
+
+
+def test_status_of_a_schema_from_a_later_release_is_unknown_not_an_error(scratch_env):
+    assert migrate(scratch_env, "upgrade", "head").returncode == 0
+    with psycopg.connect(scratch_env["DATABASE_URL"]) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'f00dfeed0003'")
+    later = json.loads(migrate(scratch_env, "status").stdout)
+    assert later == {"current": "f00dfeed0003", "head": "0002", "pending": [], "known": False}
 
 
 def test_migrate_needs_a_target_for_downgrade(scratch_env):
