@@ -1,17 +1,37 @@
-# Thin targets: the work is in scripts/, playbooks/ and tests/.
+# Thin targets: the work is in scripts/, playbooks/, molecule/ and tests/.
 SHELL := /bin/bash
-VENV := .venv/bin
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+SANDBOX := -i inventories/sandbox
 
-.PHONY: deps test test-app lint
+.PHONY: deps testbed-deps sandbox sandbox-down lint test test-app test-molecule
 
 deps:
 	scripts/install-deps
 
+testbed-deps:
+	scripts/install-deps testbed
+
+# Make the sandbox hosts, deploy everything onto them, verify, print the URLs.
+sandbox: testbed-deps
+	ansible-playbook $(SANDBOX) playbooks/sandbox.yml
+
+sandbox-down: testbed-deps
+	ansible-playbook $(SANDBOX) playbooks/testbed.yml -e testbed_state=absent
+
 lint: deps
-	$(VENV)/ruff check app tests
-	$(VENV)/ruff format --check app tests
+	ruff check app tests collections
+	ruff format --check app tests collections
+	yamllint --strict .
+	ansible-lint
 
 test-app: deps
-	$(VENV)/pytest tests/app
+	pytest tests/app
 
-test: lint test-app
+test-ops: deps
+	pytest tests/ops
+
+test-molecule: testbed-deps
+	molecule test --all
+
+test: lint test-ops test-app test-molecule

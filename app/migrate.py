@@ -40,6 +40,7 @@ def status(cfg, _revision: str) -> None:
         flush=True,
     )
 
+
 _COMMANDS = {
     "upgrade": lambda cfg, rev: command.upgrade(cfg, rev),
     "downgrade": lambda cfg, rev: command.downgrade(cfg, rev),
