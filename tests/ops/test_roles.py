@@ -1,0 +1,52 @@
+"""The roles' documentation and interface stay in step with their code."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib.metadata import distribution
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
+
+
+def _yaml(path: Path):
+    return yaml.safe_load(path.read_text()) or {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_default_is_in_the_argument_spec_and_back(role):
+    path = ROOT / "roles" / role
+    defaults = _yaml(path / "defaults/main.yml")
+    spec = _yaml(path / "meta/argument_specs.yml")["argument_specs"]["main"]["options"]
+    commented = set(re.findall(r"^# ?(\w+):", (path / "defaults/main.yml").read_text(), re.M))
+    assert set(defaults) <= set(spec), f"defaults not in the spec: {set(defaults) - set(spec)}"
+    undocumented = set(spec) - set(defaults) - commented - {"ecis_environment"}
+    assert not undocumented, f"spec options with no default or commented example: {undocumented}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_has_a_readme_naming_its_variables(role):
+    readme = (ROOT / "roles" / role / "README.md").read_text()
+    defaults = _yaml(ROOT / "roles" / role / "defaults/main.yml")
+    missing = [name for name in defaults if name not in readme]
+    assert not missing, f"README of {role} does not mention {missing}"
+
+
+def test_every_template_starts_with_ansible_managed():
+    for template in (ROOT / "roles").glob("*/templates/*.j2"):
+        first = template.read_text().splitlines()[0]
+        assert "ansible_managed" in first or template.name == "users.acl.j2", template
+
+
+def test_pinned_collections_are_the_installed_ones():
+    pins = _yaml(ROOT / "collections/requirements.yml")["collections"]
+    root = Path(distribution("ansible").locate_file("ansible_collections"))
+    for pin in pins:
+        namespace, name = pin["name"].split(".")
+        manifest = json.loads((root / namespace / name / "MANIFEST.json").read_text())
+        assert manifest["collection_info"]["version"] == pin["version"], pin["name"]
