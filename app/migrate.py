@@ -21,8 +21,13 @@ from app.core.logs import configure_logging
 from app.core.schema import alembic_config
 
 
-def status(cfg, _revision: str) -> None:
-    """Print {"current", "head", "pending", "known"} as one JSON line."""
+def status(cfg, target: str) -> None:
+    """Print where the schema is and what reaching target (default head) takes, as one JSON line.
+
+    {"current", "head", "target", "known", "upgrade": [...], "downgrade": [...], "pending"}:
+    upgrade lists the revisions that would be applied, downgrade those that would be undone
+    (a downgrade may drop data); pending is upgrade, kept for readers of the head case.
+    """
     script = ScriptDirectory.from_config(cfg)
     engine = create_engine(cfg.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
     try:
@@ -31,14 +36,26 @@ def status(cfg, _revision: str) -> None:
     finally:
         engine.dispose()
     head = script.get_current_head()
+    target = head if target in (None, "head") else script.get_revision(target).revision
     known = current is None or current in {rev.revision for rev in script.walk_revisions()}
-    pending = []
-    if known:
-        pending = [rev.revision for rev in script.iterate_revisions(head, current)][::-1]
-    print(
-        json.dumps({"current": current, "head": head, "pending": pending, "known": known}),
-        flush=True,
-    )
+    upgrade: list[str] = []
+    downgrade: list[str] = []
+    if known and current != target:
+        below = {rev.revision for rev in script.iterate_revisions(current, "base")}
+        if current is not None and target in below:
+            downgrade = [rev.revision for rev in script.iterate_revisions(current, target)]
+        else:
+            upgrade = [rev.revision for rev in script.iterate_revisions(target, current)][::-1]
+    report = {
+        "current": current,
+        "head": head,
+        "target": target,
+        "known": known,
+        "upgrade": upgrade,
+        "downgrade": downgrade,
+        "pending": upgrade,
+    }
+    print(json.dumps(report), flush=True)
 
 
 _COMMANDS = {

@@ -43,7 +43,7 @@ def test_health_reports_the_installed_version(host, address, node):
     port = node["api_port"]
     release = host.file("/opt/ecis/current").linked_to.rsplit("/", 1)[-1]
     out = host.check_output(
-        f"python3 -c \"import urllib.request; print(urllib.request.urlopen("
+        f'python3 -c "import urllib.request; print(urllib.request.urlopen('
         f"'http://{address}:{port}/health').read().decode())\""
     )
     assert json.loads(out) == {

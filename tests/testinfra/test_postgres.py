@@ -26,7 +26,6 @@ def test_client_rules_are_scram_and_scoped_to_the_app_database(host):
 
 def test_app_role_is_not_a_superuser(host):
     with host.sudo("postgres"):
-        out = host.check_output(
-            "psql -p 5434 -Atc \"SELECT rolsuper, rolcreatedb FROM pg_roles WHERE rolname = 'ecis'\""
-        )
+        query = "SELECT rolsuper, rolcreatedb FROM pg_roles WHERE rolname = 'ecis'"
+        out = host.check_output(f'psql -p 5434 -Atc "{query}"')
     assert out == "f|f"
