@@ -1,0 +1,82 @@
+"""The lifecycle tests drive the product's own playbooks against a deployed inventory.
+
+Run by molecule's `lifecycle` scenario (molecule/lifecycle/verify.yml) on the sandbox hosts,
+which it has deployed first. ECIS_INVENTORY names the inventory (default: the sandbox).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LOGS = ROOT / ".cache" / "lifecycle"
+
+
+def inventory() -> Path:
+    return ROOT / os.environ.get("ECIS_INVENTORY", "inventories/sandbox")
+
+
+def run_playbook(name: str, *extra: str, log: str) -> subprocess.CompletedProcess:
+    """ansible-playbook as an operator runs it; the whole output goes to .cache/lifecycle/."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory()),
+         f"playbooks/{name}", *extra],
+        cwd=ROOT,
+        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1200,
+    )  # fmt: skip
+    (LOGS / f"{log}.log").write_text(done.stdout + done.stderr)
+    return done
+
+
+def said(done: subprocess.CompletedProcess, text: str) -> bool:
+    """Whether the run's output says text, however the callback wrapped its lines."""
+    return text in " ".join((done.stdout + done.stderr).split())
+
+
+def tail(done: subprocess.CompletedProcess, lines: int = 40) -> str:
+    return "\n".join((done.stdout + done.stderr).splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def lb_url() -> str:
+    hosts = yaml.safe_load((inventory() / "hosts.yml").read_text())
+    lb = hosts["all"]["children"]["lb"]["hosts"]
+    address = next(iter(lb.values()))["ansible_host"]
+    return f"http://{address}:8200"
+
+
+def make_release(workdir: Path, version: str, *, migration: bool, broken: bool) -> Path:
+    """A copy of the app's source at another version, optionally with an expand migration or a
+    /health that fails, the way a developer would make the next release."""
+    source = workdir / f"ecis-{version}"
+    shutil.copytree(ROOT / "app", source / "app", ignore=shutil.ignore_patterns("__pycache__"))
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    pyproject = re.sub(r'(?m)^version = "[^"]+"', f'version = "{version}"', pyproject)
+    (source / "pyproject.toml").write_text(pyproject)
+    if migration:
+        shutil.copy(
+            Path(__file__).parent / "next_release/0003_orchestration_note.py",
+            source / "app/migrations/versions/",
+        )
+    if broken:
+        health = source / "app/api/routes/health.py"
+        text = health.read_text().replace(
+            '    """Liveness: the process answers. Dependencies are in /health/detailed."""\n',
+            '    """Liveness: the process answers. Dependencies are in /health/detailed."""\n'
+            '    raise RuntimeError("this release is broken on purpose")\n',
+        )
+        health.write_text(text)
+    return source
