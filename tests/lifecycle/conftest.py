@@ -6,6 +6,7 @@ which it has deployed first. ECIS_INVENTORY names the inventory (default: the sa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -50,6 +51,26 @@ def _plain_env() -> dict[str, str]:
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     env.pop("ANSIBLE_FORCE_COLOR", None)
     return env
+
+
+def schema_revision(release: str) -> str:
+    """The database's alembic revision, read on the first app host with a release's code."""
+    command = (
+        "/usr/local/sbin/ecis-migrate-env /etc/ecis/orchestrator.env "
+        f"/opt/ecis/releases/{release} status"
+    )
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible"), "-i", str(inventory()), "app[0]", "-b",
+         "--become-user", "ecis", "-m", "ansible.builtin.command", "-a", command],
+        cwd=ROOT,
+        env=_plain_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )  # fmt: skip
+    report, _ = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{") :])
+    return report["current"]
 
 
 def said(done: subprocess.CompletedProcess, text: str) -> bool:

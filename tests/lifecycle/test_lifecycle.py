@@ -15,7 +15,14 @@ import httpx
 import pytest
 import yaml
 
-from tests.lifecycle.conftest import inventory, make_release, run_playbook, said, tail
+from tests.lifecycle.conftest import (
+    inventory,
+    make_release,
+    run_playbook,
+    said,
+    schema_revision,
+    tail,
+)
 from tests.lifecycle.load import Load
 
 
@@ -145,9 +152,43 @@ def test_06_rollback_with_no_earlier_release_changes_nothing():
 
 
 def test_07_a_downgrade_migration_is_refused_unless_asked_for():
+    # The rollback above left the schema as 0.2.0 made it: 0.1.0 runs on it (expand/contract).
+    assert schema_revision("0.2.0") == "0003"
     done = run_playbook("migrate.yml", "-e", "ecis_db_revision=0002", log="migrate-down-refused")
     assert done.returncode != 0
     assert said(done, "undoes 0003") and said(done, "ecis_db_downgrade=true"), tail(done)
+    assert schema_revision("0.2.0") == "0003"
+
+
+def test_07b_an_asked_for_downgrade_takes_a_backup_first_and_keeps_rows(lb_url):
+    before = total_orchestrations(lb_url)
+    done = run_playbook(
+        "migrate.yml", "-e", "ecis_db_revision=0002", "-e", "ecis_db_downgrade=true",
+        log="migrate-down",
+    )  # fmt: skip
+    assert done.returncode == 0, tail(done)
+    output = " ".join(done.stdout.split())
+    backup_at = output.index("app 0.1.0-before-migrate-to-0002")
+    assert backup_at < output.index("TASK [orchestrator : Undo migrations down to the target")
+    assert schema_revision("0.2.0") == "0002"
+    assert total_orchestrations(lb_url) == before
+
+
+def test_07c_rollback_with_a_downgrade_backs_up_then_undoes_the_newer_migrations(releases):
+    done = run_playbook(
+        "upgrade.yml", "-e", "ecis_version=0.2.0", "-e", f"ecis_source={releases['0.2.0']}",
+        log="upgrade-0.2.0-once-more",
+    )  # fmt: skip
+    assert done.returncode == 0, tail(done)
+    assert schema_revision("0.2.0") == "0003"
+    done = run_playbook(
+        "rollback.yml", "-e", "ecis_version=0.1.0", "-e", "ecis_db_downgrade=true",
+        log="rollback-with-downgrade",
+    )  # fmt: skip
+    assert done.returncode == 0, tail(done)
+    assert said(done, "app 0.1.0-before-downgrade")
+    assert schema_revision("0.2.0") == "0002"
+    assert set(host_versions().values()) == {"0.1.0"}
 
 
 def test_08_backup_and_restore_round_trip(lb_url):
