@@ -25,12 +25,14 @@ def inventory() -> Path:
     return ROOT / os.environ.get("ECIS_INVENTORY", "inventories/sandbox")
 
 
-def run_playbook(name: str, *extra: str, log: str) -> subprocess.CompletedProcess:
+def run_playbook(
+    name: str, *extra: str, log: str, inventory_path: Path | None = None
+) -> subprocess.CompletedProcess:
     """ansible-playbook as an operator runs it; the whole output goes to .cache/lifecycle/."""
     LOGS.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory()),
-         f"playbooks/{name}", *extra],
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i",
+         str(inventory_path or inventory()), f"playbooks/{name}", *extra],
         cwd=ROOT,
         env=_plain_env(),
         capture_output=True,
@@ -53,15 +55,12 @@ def _plain_env() -> dict[str, str]:
     return env
 
 
-def schema_revision(release: str) -> str:
-    """The database's alembic revision, read on the first app host with a release's code."""
-    command = (
-        "/usr/local/sbin/ecis-migrate-env /etc/ecis/orchestrator.env "
-        f"/opt/ecis/releases/{release} status"
-    )
+def run_on(pattern: str, command: str, *, become_user: str = "root", shell: bool = False) -> str:
+    """A command on inventory hosts through ansible (sudo to become_user); its stdout."""
+    module = "ansible.builtin.shell" if shell else "ansible.builtin.command"
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible"), "-i", str(inventory()), "app[0]", "-b",
-         "--become-user", "ecis", "-m", "ansible.builtin.command", "-a", command],
+        [str(Path(sys.executable).parent / "ansible"), "-i", str(inventory()), pattern, "-b",
+         "--become-user", become_user, "-m", module, "-a", command],
         cwd=ROOT,
         env=_plain_env(),
         capture_output=True,
@@ -69,7 +68,19 @@ def schema_revision(release: str) -> str:
         check=True,
         timeout=120,
     )  # fmt: skip
-    report, _ = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{") :])
+    # "<host> | CHANGED | rc=0 >>" then the command's output.
+    return done.stdout.split(">>\n", 1)[-1]
+
+
+def schema_revision(release: str) -> str:
+    """The database's alembic revision, read on the first app host with a release's code."""
+    out = run_on(
+        "app[0]",
+        f"/usr/local/sbin/ecis-migrate-env /etc/ecis/orchestrator.env /opt/ecis/releases/{release}"
+        " status",
+        become_user="ecis",
+    )
+    report, _ = json.JSONDecoder().raw_decode(out[out.index("{") :])
     return report["current"]
 
 

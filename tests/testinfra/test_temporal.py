@@ -7,9 +7,9 @@ def test_temporal_unit_runs_as_its_own_user(host):
     assert host.process.get(comm="temporal").user == "temporal"
 
 
-def test_frontend_and_ui_listen(host, address):
+def test_frontend_and_ui_listen(host, address, node):
     assert host.socket("tcp://0.0.0.0:7233").is_listening
-    assert host.socket(f"tcp://{address}:8233").is_listening
+    assert host.socket(f"tcp://{address}:{node['temporal_ui_port']}").is_listening
 
 
 def test_state_lives_under_var_lib(host):

@@ -37,6 +37,16 @@ options:
     type: list
     elements: int
     default: [200]
+  url_username:
+    description: User for HTTP basic auth.
+    type: str
+  url_password:
+    description: Password for HTTP basic auth (never logged).
+    type: str
+  validate_certs:
+    description: Check the server's TLS certificate (false for a self-signed one).
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: partial
@@ -74,7 +84,9 @@ error:
   returned: when no answer came
 """
 
+import base64
 import json
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -91,7 +103,11 @@ def main() -> None:
             "headers": {"type": "dict", "default": {}},
             "timeout": {"type": "float", "default": 5},
             "expect_status": {"type": "list", "elements": "int", "default": [200]},
+            "url_username": {"type": "str"},
+            "url_password": {"type": "str", "no_log": True},
+            "validate_certs": {"type": "bool", "default": True},
         },
+        required_together=[("url_username", "url_password")],
         supports_check_mode=True,
     )
     params = module.params
@@ -102,11 +118,18 @@ def main() -> None:
     if params["body"] is not None:
         data = json.dumps(params["body"]).encode()
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(params["url"], data=data, headers=headers, method=params["method"])
+    if params["url_username"] is not None:
+        pair = f"{params['url_username']}:{params['url_password']}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    context = None if params["validate_certs"] else ssl._create_unverified_context()
+    request = urllib.request.Request(
+        params["url"], data=data, headers=headers, method=params["method"]
+    )
     result = {"changed": False, "url": params["url"]}
     started = time.perf_counter()
     try:
-        with urllib.request.urlopen(request, timeout=params["timeout"]) as response:
+        timeout = params["timeout"]
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             status, body = response.status, response.read()
     except urllib.error.HTTPError as exc:
         status, body = exc.code, exc.read()
