@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 SANDBOX := -i inventories/sandbox
 
-.PHONY: deps testbed-deps sandbox sandbox-down lint test test-app test-molecule
+.PHONY: deps testbed-deps sandbox sandbox-down lint test test-app test-molecule bench
 
 deps:
 	scripts/install-deps
@@ -20,8 +20,8 @@ sandbox-down: testbed-deps
 	ansible-playbook $(SANDBOX) playbooks/testbed.yml -e testbed_state=absent
 
 lint: deps
-	ruff check app tests collections
-	ruff format --check app tests collections
+	ruff check app tests collections bench
+	ruff format --check app tests collections bench
 	yamllint --strict .
 	ansible-lint
 
@@ -35,3 +35,9 @@ test-molecule: testbed-deps
 	molecule test --all
 
 test: lint test-ops test-app test-molecule
+
+# The benchmarks on the sandbox (about an hour on two cores); results in bench/results/, the
+# report in bench/REPORT.md. BENCH='api workers' runs some of them.
+bench: sandbox
+	python -m bench.run $(BENCH)
+	python -m bench.report

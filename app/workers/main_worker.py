@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
@@ -75,7 +77,15 @@ async def _main() -> int:
 
 
 def main() -> None:
-    raise SystemExit(asyncio.run(_main()))
+    code = asyncio.run(_main())
+    # Everything is closed by now (worker, engine). Leave without finalizing the interpreter:
+    # temporalio's Rust threads can still call into Python while it finalizes, which aborts the
+    # process ("PyGILState_Release: thread state ... must be current") and turns a graceful stop
+    # into a crash that systemd records as a failure.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

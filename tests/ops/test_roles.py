@@ -50,3 +50,27 @@ def test_pinned_collections_are_the_installed_ones():
         namespace, name = pin["name"].split(".")
         manifest = json.loads((root / namespace / name / "MANIFEST.json").read_text())
         assert manifest["collection_info"]["version"] == pin["version"], pin["name"]
+
+
+def test_the_benchmark_report_is_the_committed_results_rendered():
+    from bench.report import REPORT, render
+
+    assert REPORT.read_text() == render(charts=False), "run python -m bench.report"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "bench/results").glob("*.json")), ids=str)
+def test_every_benchmark_figure_names_the_machine_and_is_a_median_of_three(path):
+    result = json.loads(path.read_text())
+    assert {"cores", "memory_gb"} <= set(result["machine"])
+
+    def medians(node):
+        if isinstance(node, dict):
+            if "median" in node and "runs" in node:
+                yield node
+            for value in node.values():
+                yield from medians(value)
+
+    found = list(medians(result))
+    assert found, "no median in the result"
+    for figure in found:
+        assert len(figure["runs"]) >= 3, figure

@@ -1,0 +1,241 @@
+"""bench/REPORT.md and its charts (bench/charts/*.png) from bench/results/*.json.
+
+    python -m bench.report
+
+Only what is in results/ is reported; a benchmark not run yet is listed as not measured.
+"""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from bench.common import RESULTS, ROOT
+
+CHARTS = ROOT / "bench" / "charts"
+REPORT = ROOT / "bench" / "REPORT.md"
+ORDER = ["deploy", "scale", "settings", "upgrade", "rollback", "api", "workers"]
+
+
+def _load() -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
+
+
+_DRAW = {"charts": True}
+
+
+def _bar(name: str, labels: list[str], values: list[float], unit: str, title: str) -> str:
+    link = f"![{title}](charts/{name}.png)"
+    if not _DRAW["charts"]:
+        return link
+    CHARTS.mkdir(parents=True, exist_ok=True)
+    figure, axis = plt.subplots(figsize=(7, 0.5 + 0.45 * len(labels)))
+    bars = axis.barh(labels, values, color="#4472c4")
+    axis.bar_label(bars, labels=[f"{v:,.1f} {unit}" for v in values], padding=3)
+    axis.invert_yaxis()
+    axis.set_xlabel(unit)
+    axis.set_title(title)
+    axis.set_xlim(0, max(values) * 1.3 if values else 1)
+    figure.tight_layout()
+    figure.savefig(CHARTS / f"{name}.png", dpi=100)
+    plt.close(figure)
+    return link
+
+
+def _met(flag: bool | None) -> str:
+    return {True: "met", False: "**missed**", None: "-"}[flag]
+
+
+def _deploy(r: dict) -> list[str]:
+    fresh, rerun = r["fresh_s"]["median"], r["rerun_s"]["median"]
+    return [
+        "| run | wall time (median) | runs |",
+        "|---|---|---|",
+        f"| fresh sandbox: hosts made → stack healthy | {fresh:.0f} s | {r['fresh_s']['runs']} |",
+        f"| idempotent re-run (changed=0) | {rerun:.0f} s | {r['rerun_s']['runs']} |",
+        "",
+        f"Re-run / fresh = **{r['ratio_rerun_to_fresh']:.2f}** (target ≤ 0.20: {_met(r['met'])}).",
+        "",
+        _bar("deploy", ["fresh", "re-run"], [fresh, rerun], "s", "Deploy wall time"),
+    ]
+
+
+def _scale(r: dict) -> list[str]:
+    two, six = r["app_hosts_2_s"]["median"], r["app_hosts_6_s"]["median"]
+    return [
+        "`deploy.yml` on freshly made hosts (host creation not timed), lb, data and temporal",
+        "hosts the same in both.",
+        "",
+        "| app hosts | wall time (median) | runs |",
+        "|---|---|---|",
+        f"| 2 | {two:.0f} s | {r['app_hosts_2_s']['runs']} |",
+        f"| 6 | {six:.0f} s | {r['app_hosts_6_s']['runs']} |",
+        "",
+        f"6 / 2 = **{r['ratio_6_to_2']:.2f}** (target ≤ 1.5: {_met(r['met'])}).",
+        "",
+        _bar("scale", ["2 app hosts", "6 app hosts"], [two, six], "s", "Deploy, 2 vs 6 app hosts"),
+    ]
+
+
+def _settings(r: dict) -> list[str]:
+    rows = [
+        f"Idempotent `deploy.yml` re-run on {r['hosts']} hosts with each of the project's",
+        "settings (ansible.cfg) turned back to Ansible's default, one at a time.",
+        "",
+        "| settings | wall time (median) | vs project settings | runs |",
+        "|---|---|---|---|",
+    ]
+    for name, values in r["rerun_s"].items():
+        ratio = r["ratio_to_project_settings"][name]
+        rows.append(f"| {name} | {values['median']:.0f} s | {ratio:.2f}x | {values['runs']} |")
+    labels = list(r["rerun_s"])
+    rows += ["", _bar("settings", labels, [r["rerun_s"][n]["median"] for n in labels], "s",
+                      "Re-run wall time by setting")]  # fmt: skip
+    return rows
+
+
+def _upgrade(r: dict) -> list[str]:
+    return [
+        f"{r['app_hosts']} app hosts, batches of {r['batch']}, a steady load through HAProxy",
+        "(4 clients: /health, and an orchestration every 10th request; every answer checked).",
+        "",
+        "| figure | median | runs |",
+        "|---|---|---|",
+        f"| upgrade wall time | {r['upgrade_s']['median']:.0f} s | {r['upgrade_s']['runs']} |",
+        f"| requests sent during it | {r['requests_sent']['median']:.0f} |"
+        f" {r['requests_sent']['runs']} |",
+        f"| p99 latency before | {r['p99_before_ms']['median']:.0f} ms |"
+        f" {r['p99_before_ms']['runs']} |",
+        f"| p99 latency during | {r['p99_during_ms']['median']:.0f} ms |"
+        f" {r['p99_during_ms']['runs']} |",
+        "",
+        f"Failed requests, all runs: **{r['failed_requests']}** (target 0: "
+        f"{_met(r['met_failed'])}). p99 during / before = {r['p99_ratio_during_to_before']:.2f}.",
+        "",
+        _bar(
+            "upgrade-p99",
+            ["before", "during"],
+            [r["p99_before_ms"]["median"], r["p99_during_ms"]["median"]],
+            "ms",
+            "p99 latency through HAProxy",
+        ),
+    ]
+
+
+def _rollback(r: dict) -> list[str]:
+    return [
+        "| figure | median | runs |",
+        "|---|---|---|",
+        f"| rollback wall time ({r['app_hosts']} app hosts) | {r['rollback_s']['median']:.0f} s |"
+        f" {r['rollback_s']['runs']} |",
+        "",
+        f"Target ≤ 30 s: {_met(r['met'])}. Failed requests under load during the rollbacks: "
+        f"**{r['failed_requests']}**.",
+    ]
+
+
+def _api(r: dict) -> list[str]:
+    rows = [
+        f"{r['clients']} concurrent clients from the controller, every answer checked; the bare",
+        "app is a FastAPI hello-world served by the release's uvicorn on the same app host with",
+        "the same settings, and through a second HAProxy on the lb host.",
+        "",
+        "| target | requests/s | p50 | p99 | failed |",
+        "|---|---|---|---|---|",
+    ]
+    for name, t in r["targets"].items():
+        rows.append(
+            f"| {name} | {t['rps']:.0f} | {t['p50_ms']:.1f} ms | {t['p99_ms']:.1f} ms |"
+            f" {t['failed']} |"
+        )
+    labels = list(r["targets"])
+    rows += [
+        "",
+        f"/health / bare app: direct **{r['ratio_health_to_bare_direct']:.2f}**, through HAProxy "
+        f"**{r['ratio_health_to_bare_haproxy']:.2f}** (target ≥ 0.50: {_met(r['met'])}).",
+        "",
+        _bar(
+            "api", labels, [r["targets"][n]["rps"] for n in labels], "req/s", "Requests per second"
+        ),
+    ]
+    return rows
+
+
+def _workers(r: dict) -> list[str]:
+    rows = [
+        f"{r['orchestrations_per_run']} orchestrations of {r['steps']} step, started through",
+        "HAProxy at once; throughput from the first start to the last completion, latency",
+        "from each one's start to its completion (the database's timestamps).",
+        "",
+        "| workers | completed/s | p50 latency | p99 latency |",
+        "|---|---|---|---|",
+    ]
+    for name, w in r["workers"].items():
+        rows.append(
+            f"| {name} | {w['per_second']['median']:.1f} | {w['p50_ms']['median']:.0f} ms |"
+            f" {w['p99_ms']['median']:.0f} ms |"
+        )
+    labels = list(r["workers"])
+    rows += [
+        "",
+        f"2 workers / 1 worker = {r['ratio_2_to_1']:.2f}.",
+        "",
+        _bar(
+            "workers",
+            labels,
+            [r["workers"][n]["per_second"]["median"] for n in labels],
+            "/s",
+            "Orchestrations completed per second",
+        ),
+    ]
+    return rows
+
+
+SECTIONS = {
+    "deploy": ("1. Deploy: fresh and re-run", _deploy),
+    "scale": ("2. Scale: 2 vs 6 app hosts", _scale),
+    "settings": ("2b. Which Ansible settings helped", _settings),
+    "upgrade": ("3. Rolling upgrade under load", _upgrade),
+    "rollback": ("4. Rollback", _rollback),
+    "api": ("5. API", _api),
+    "workers": ("6. Orchestrations per second", _workers),
+}
+
+
+def render(*, charts: bool = True) -> str:
+    """The report's text; charts=False leaves the PNG files alone (the tests' check)."""
+    _DRAW["charts"] = charts
+    results = _load()
+    machines = {json.dumps(r["machine"], sort_keys=True) for r in results.values()}
+    lines = ["# Benchmarks", "", "Written by `python -m bench.report` from `bench/results/*.json`",
+             "(`make bench` runs both). Every figure is the median of the runs listed beside it.",
+             ""]  # fmt: skip
+    for text in sorted(machines):
+        m = json.loads(text)
+        lines.append(
+            f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB memory, {m['os']},"
+            f" Python {m['python']}; the sandbox's five (or nine) hosts are containers on it."
+        )
+    lines.append("")
+    for name in ORDER:
+        title, section = SECTIONS[name]
+        lines += [f"## {title}", ""]
+        if name in results:
+            lines += [f"Measured {results[name]['measured']}.", "", *section(results[name]), ""]
+        else:
+            producer = "upgrade" if name == "rollback" else name
+            lines += [f"Not measured yet: `python -m bench.run {producer}`.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> None:
+    REPORT.write_text(render())
+    print(f"wrote {REPORT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
