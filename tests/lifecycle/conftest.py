@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -93,12 +94,23 @@ def tail(done: subprocess.CompletedProcess, lines: int = 40) -> str:
     return "\n".join((done.stdout + done.stderr).splitlines()[-lines:])
 
 
+def group_addresses(group: str) -> dict[str, str]:
+    """Host name -> address of an inventory group, from its hosts.yml."""
+    hosts = yaml.safe_load((inventory() / "hosts.yml").read_text())["all"]["children"]
+    return {name: spec["ansible_host"] for name, spec in hosts[group]["hosts"].items()}
+
+
+def app_health(path: str = "/health") -> dict[str, dict]:
+    """What each app host answers on path, asked directly (not through the balancer)."""
+    return {
+        name: httpx.get(f"http://{address}:8200{path}", timeout=10).json()
+        for name, address in group_addresses("app").items()
+    }
+
+
 @pytest.fixture(scope="session")
 def lb_url() -> str:
-    hosts = yaml.safe_load((inventory() / "hosts.yml").read_text())
-    lb = hosts["all"]["children"]["lb"]["hosts"]
-    address = next(iter(lb.values()))["ansible_host"]
-    return f"http://{address}:8200"
+    return f"http://{next(iter(group_addresses('lb').values()))}:8200"
 
 
 def make_release(workdir: Path, version: str, *, migration: bool, broken: bool) -> Path:

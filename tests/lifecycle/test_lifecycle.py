@@ -13,10 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from tests.lifecycle.conftest import (
-    inventory,
+    app_health,
     make_release,
     run_playbook,
     said,
@@ -65,11 +64,7 @@ def wait_completed(lb_url: str, ids: list[str], timeout: float = 180) -> dict[st
 
 def host_versions() -> dict[str, str]:
     """The version each app host reports, asked directly (not through the balancer)."""
-    hosts = yaml.safe_load((inventory() / "hosts.yml").read_text())["all"]["children"]["app"]
-    return {
-        name: httpx.get(f"http://{spec['ansible_host']}:8200/health", timeout=5).json()["version"]
-        for name, spec in hosts["hosts"].items()
-    }
+    return {name: health["version"] for name, health in app_health().items()}
 
 
 def total_orchestrations(lb_url: str) -> int:

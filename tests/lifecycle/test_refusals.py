@@ -11,11 +11,10 @@ import re
 import shutil
 import subprocess
 
-import httpx
 import pytest
 import yaml
 
-from tests.lifecycle.conftest import ROOT, inventory, run_on, run_playbook, said, tail
+from tests.lifecycle.conftest import ROOT, app_health, inventory, run_on, run_playbook, said, tail
 
 SECRETS = ROOT / ".secrets" / "sandbox"
 
@@ -38,20 +37,11 @@ def assert_refused_before_any_change(done: subprocess.CompletedProcess, *message
 
 
 @pytest.fixture(scope="module")
-def versions(lb_url):
-    """/health of every app host, before and (compared by each test) after a refused run."""
-
-    def read() -> dict[str, str]:
-        hosts = yaml.safe_load((inventory() / "hosts.yml").read_text())
-        app = hosts["all"]["children"]["app"]["hosts"]
-        return {
-            name: httpx.get(f"http://{spec['ansible_host']}:8200/health", timeout=5).json()
-            for name, spec in app.items()
-        }
-
-    before = read()
+def versions():
+    """/health of every app host, before and (after the refused runs) after."""
+    before = app_health()
     yield before
-    assert read() == before
+    assert app_health() == before
 
 
 def test_a_wrong_type_names_the_variable_and_the_role(versions):

@@ -11,10 +11,7 @@ import base64
 import hashlib
 import hmac
 
-import httpx
-import yaml
-
-from tests.lifecycle.conftest import ROOT, inventory, run_on, run_playbook, tail
+from tests.lifecycle.conftest import ROOT, app_health, run_on, run_playbook, tail
 from tests.lifecycle.load import Load
 
 SECRETS = ROOT / ".secrets" / "sandbox"
@@ -26,15 +23,6 @@ def _secrets() -> dict[str, str]:
 
 def _leaked(text: str, secrets: dict[str, str]) -> list[str]:
     return [name for name, value in secrets.items() if value in text]
-
-
-def _app_health() -> dict[str, dict]:
-    hosts = yaml.safe_load((inventory() / "hosts.yml").read_text())
-    app = hosts["all"]["children"]["app"]["hosts"]
-    return {
-        name: httpx.get(f"http://{spec['ansible_host']}:8200/health/detailed", timeout=10).json()
-        for name, spec in app.items()
-    }
 
 
 def _redis_app_hashes() -> list[str]:
@@ -78,7 +66,7 @@ def test_rotation_replaces_the_app_passwords_under_load(lb_url):
     before = _secrets()
     assert _redis_app_hashes() == [hashlib.sha256(before["redis_password"].encode()).hexdigest()]
     assert _scram_holds(_pg_verifier(), before["db_password"])
-    versions = {h["version"] for h in _app_health().values()}
+    versions = {h["version"] for h in app_health("/health/detailed").values()}
 
     load = Load(lb_url, version_ok=versions).start()
     try:
@@ -100,7 +88,7 @@ def test_rotation_replaces_the_app_passwords_under_load(lb_url):
     assert _scram_holds(verifier, after["db_password"])
     assert not _scram_holds(verifier, before["db_password"])
     # And the app reaches both with them.
-    for name, health in _app_health().items():
+    for name, health in app_health("/health/detailed").items():
         assert health["status"] == "healthy", (name, health)
     out = done.stdout + done.stderr
     assert _leaked(out, before) == [] and _leaked(out, after) == []
