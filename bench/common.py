@@ -36,7 +36,14 @@ def machine() -> dict:
 
 def env(**overrides: str) -> dict[str, str]:
     """The environment playbooks run in: the project's ansible.cfg, plain output, overrides."""
-    out = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    out = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        # Per-task times at the end of each run: the profile a missed target is explained by.
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+        "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "8",
+    }
     out.pop("ANSIBLE_FORCE_COLOR", None)
     out.update(overrides)
     return out
@@ -77,6 +84,12 @@ def changed(done: subprocess.CompletedProcess) -> dict[str, int]:
         m[0]: int(m[1])
         for m in re.findall(r"^(\S+)\s*:\s*ok=\d+\s+changed=(\d+)", done.stdout, re.M)
     }
+
+
+def slowest_tasks(done: subprocess.CompletedProcess) -> list[list]:
+    """The slowest tasks of a run, from the profile_tasks summary: [[task, seconds], ...]."""
+    rows = re.findall(r"^(\S.*?) -{2,} (\d+\.\d+)s$", done.stdout, re.M)
+    return [[name.strip(), float(seconds)] for name, seconds in rows]
 
 
 def on_host(pattern: str, command: str, *, inventory: Path = SANDBOX) -> str:

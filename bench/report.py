@@ -50,6 +50,16 @@ def _met(flag: bool | None) -> str:
     return {True: "met", False: "**missed**", None: "-"}[flag]
 
 
+def _profile(title: str, tasks: list[list]) -> list[str]:
+    rows = [f"{title}:", "", "| task | seconds |", "|---|---|"]
+    return rows + [f"| {name} | {seconds:.1f} |" for name, seconds in tasks[:8]] + [""]
+
+
+def _by(value: float, target: float) -> str:
+    """How far a value is past its target, in percent of the target."""
+    return f"by {abs(value - target) / target:.0%}"
+
+
 def _deploy(r: dict) -> list[str]:
     fresh, rerun = r["fresh_s"]["median"], r["rerun_s"]["median"]
     return [
@@ -58,9 +68,14 @@ def _deploy(r: dict) -> list[str]:
         f"| fresh sandbox: hosts made → stack healthy | {fresh:.0f} s | {r['fresh_s']['runs']} |",
         f"| idempotent re-run (changed=0) | {rerun:.0f} s | {r['rerun_s']['runs']} |",
         "",
-        f"Re-run / fresh = **{r['ratio_rerun_to_fresh']:.2f}** (target ≤ 0.20: {_met(r['met'])}).",
+        f"Re-run / fresh = **{r['ratio_rerun_to_fresh']:.2f}** (target ≤ 0.20: {_met(r['met'])}"
+        + ("" if r["met"] else f", {_by(r['ratio_rerun_to_fresh'], 0.20)}")
+        + ").",
         "",
         _bar("deploy", ["fresh", "re-run"], [fresh, rerun], "s", "Deploy wall time"),
+        "",
+        *_profile("Slowest tasks of the last fresh run", r["slowest_tasks_fresh"]),
+        *_profile("Slowest tasks of the last re-run", r["slowest_tasks_rerun"]),
     ]
 
 
@@ -75,9 +90,13 @@ def _scale(r: dict) -> list[str]:
         f"| 2 | {two:.0f} s | {r['app_hosts_2_s']['runs']} |",
         f"| 6 | {six:.0f} s | {r['app_hosts_6_s']['runs']} |",
         "",
-        f"6 / 2 = **{r['ratio_6_to_2']:.2f}** (target ≤ 1.5: {_met(r['met'])}).",
+        f"6 / 2 = **{r['ratio_6_to_2']:.2f}** (target ≤ 1.5: {_met(r['met'])}"
+        + ("" if r["met"] else f", {_by(r['ratio_6_to_2'], 1.5)}")
+        + ").",
         "",
         _bar("scale", ["2 app hosts", "6 app hosts"], [two, six], "s", "Deploy, 2 vs 6 app hosts"),
+        "",
+        *_profile("Slowest tasks with 6 app hosts (last run)", r["slowest_tasks"]["6"]),
     ]
 
 
@@ -123,6 +142,8 @@ def _upgrade(r: dict) -> list[str]:
             "ms",
             "p99 latency through HAProxy",
         ),
+        "",
+        *_profile("Slowest tasks of the last upgrade", r["runs"][-1]["slowest_tasks_upgrade"]),
     ]
 
 
@@ -133,8 +154,12 @@ def _rollback(r: dict) -> list[str]:
         f"| rollback wall time ({r['app_hosts']} app hosts) | {r['rollback_s']['median']:.0f} s |"
         f" {r['rollback_s']['runs']} |",
         "",
-        f"Target ≤ 30 s: {_met(r['met'])}. Failed requests under load during the rollbacks: "
+        f"Target ≤ 30 s: {_met(r['met'])}"
+        + ("" if r["met"] else f", {_by(r['rollback_s']['median'], 30)}")
+        + ". Failed requests under load during the rollbacks: "
         f"**{r['failed_requests']}**.",
+        "",
+        *_profile("Slowest tasks of the last rollback", r["slowest_tasks"]),
     ]
 
 
@@ -149,7 +174,8 @@ def _api(r: dict) -> list[str]:
     ]
     for name, t in r["targets"].items():
         rows.append(
-            f"| {name} | {t['rps']:.0f} | {t['p50_ms']:.1f} ms | {t['p99_ms']:.1f} ms |"
+            f"| {name} | {t['rps']['median']:.0f} | {t['p50_ms']['median']:.1f} ms |"
+            f" {t['p99_ms']['median']:.1f} ms |"
             f" {t['failed']} |"
         )
     labels = list(r["targets"])
@@ -157,9 +183,17 @@ def _api(r: dict) -> list[str]:
         "",
         f"/health / bare app: direct **{r['ratio_health_to_bare_direct']:.2f}**, through HAProxy "
         f"**{r['ratio_health_to_bare_haproxy']:.2f}** (target ≥ 0.50: {_met(r['met'])}).",
+        ""
+        if r["met"]
+        else "Where it is missed, the bare app's own numbers show how much of the cost is the "
+        "server and the load generator on this machine, and how much the app's middleware.",
         "",
         _bar(
-            "api", labels, [r["targets"][n]["rps"] for n in labels], "req/s", "Requests per second"
+            "api",
+            labels,
+            [r["targets"][n]["rps"]["median"] for n in labels],
+            "req/s",
+            "Requests per second",
         ),
     ]
     return rows

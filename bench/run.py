@@ -11,6 +11,7 @@ every answer.
 from __future__ import annotations
 
 import argparse
+import base64
 import shutil
 import statistics
 import tempfile
@@ -30,6 +31,7 @@ from bench.common import (
     on_host,
     percentile,
     playbook,
+    slowest_tasks,
     summary,
     write,
 )
@@ -55,8 +57,9 @@ def _assert_idempotent(done) -> None:
 
 
 def _fresh_hosts(inventory: Path, log: str) -> None:
+    """New hosts for the inventory, and none of the larger one's left running beside them."""
     playbook("testbed.yml", "-e", "testbed_state=absent", SECRETS, log=f"{log}-down",
-             inventory=inventory)  # fmt: skip
+             inventory=SCALE)  # fmt: skip
     playbook("testbed.yml", SECRETS, log=f"{log}-up", inventory=inventory)
 
 
@@ -65,35 +68,38 @@ def bench_deploy(runs: int) -> None:
     fresh, rerun = [], []
     for i in range(runs):
         playbook("testbed.yml", "-e", "testbed_state=absent", log=f"deploy-down-{i}")
-        seconds, _ = playbook("sandbox.yml", log=f"deploy-fresh-{i}")
+        seconds, first = playbook("sandbox.yml", log=f"deploy-fresh-{i}")
         fresh.append(seconds)
-        seconds, done = playbook("deploy.yml", log=f"deploy-rerun-{i}")
-        _assert_idempotent(done)
+        seconds, again = playbook("deploy.yml", log=f"deploy-rerun-{i}")
+        _assert_idempotent(again)
         rerun.append(seconds)
     ratio = statistics.median(rerun) / statistics.median(fresh)
     write("deploy", {
         "fresh_s": summary(fresh), "rerun_s": summary(rerun),
         "ratio_rerun_to_fresh": round(ratio, 3), "target": "re-run <= 0.20 of fresh",
         "met": ratio <= 0.20,
+        "slowest_tasks_fresh": slowest_tasks(first), "slowest_tasks_rerun": slowest_tasks(again),
     })  # fmt: skip
 
 
 def bench_scale(runs: int) -> None:
     """2. deploy.yml on fresh hosts with 2 app hosts and with 6, everything else equal."""
     two, six = [], []
+    profiles: dict[str, list] = {}
     for i in range(runs):
         for inventory, into, name in ((SANDBOX, two, "2"), (SCALE, six, "6")):
             _fresh_hosts(inventory, f"scale-{name}-{i}")
-            seconds, _ = playbook("deploy.yml", SECRETS, log=f"scale-{name}-{i}",
-                                  inventory=inventory)  # fmt: skip
+            seconds, done = playbook("deploy.yml", SECRETS, log=f"scale-{name}-{i}",
+                                     inventory=inventory)  # fmt: skip
             into.append(seconds)
+            profiles[name] = slowest_tasks(done)
     playbook("testbed.yml", "-e", "testbed_state=absent", SECRETS, log="scale-cleanup",
              inventory=SCALE)  # fmt: skip
     ratio = statistics.median(six) / statistics.median(two)
     write("scale", {
         "app_hosts_2_s": summary(two), "app_hosts_6_s": summary(six),
         "ratio_6_to_2": round(ratio, 3), "target": "6 app hosts <= 1.5x 2 app hosts",
-        "met": ratio <= 1.5,
+        "met": ratio <= 1.5, "slowest_tasks": profiles,
     })  # fmt: skip
 
 
@@ -159,13 +165,13 @@ def bench_upgrade(runs: int) -> None:
             before.stop()
             during = Load(lb_url, version_ok={*base, version}).start()
             try:
-                up, _ = playbook("upgrade.yml", "-e", f"ecis_version={version}", "-e",
+                up, up_run = playbook("upgrade.yml", "-e", f"ecis_version={version}", "-e",
                                  f"ecis_source={source}", log=f"upgrade-{i}")  # fmt: skip
             finally:
                 during.stop()
             back_load = Load(lb_url, version_ok={*base, version}).start()
             try:
-                back, _ = playbook("rollback.yml", "-e", f"ecis_version={base[0]}",
+                back, back_run = playbook("rollback.yml", "-e", f"ecis_version={base[0]}",
                                    log=f"rollback-{i}")  # fmt: skip
             finally:
                 back_load.stop()
@@ -177,6 +183,8 @@ def bench_upgrade(runs: int) -> None:
                 "p99_before_ms": percentile(before.latencies, 99) * 1000,
                 "p99_during_ms": percentile(during.latencies, 99) * 1000,
                 "first_failures": (during.failures + back_load.failures)[:3],
+                "slowest_tasks_upgrade": slowest_tasks(up_run)[:8],
+                "slowest_tasks_rollback": slowest_tasks(back_run)[:8],
             })  # fmt: skip
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -198,6 +206,7 @@ def bench_upgrade(runs: int) -> None:
     write("rollback", {
         "app_hosts": 2, "rollback_s": summary(rollback), "target": "<= 30 s",
         "met": statistics.median(rollback) <= 30,
+        "slowest_tasks": rows[-1]["slowest_tasks_rollback"],
         "requests_sent": summary([r["rollback_sent"] for r in rows]),
         "failed_requests": sum(r["rollback_failed"] for r in rows),
     })  # fmt: skip
@@ -228,6 +237,12 @@ backend bare
 """
 
 
+def _write(host: str, path: str, text: str) -> None:
+    """A file on a host, sent base64-encoded so no shell or ansible parsing touches it."""
+    encoded = base64.b64encode(text.encode()).decode()
+    on_host(host, f"mkdir -p {Path(path).parent} && echo {encoded} | base64 -d > {path}")
+
+
 def _peer_up() -> None:
     """The bare FastAPI app on app1, served as the API is (the release's uvicorn, the same
     workers and access-log setting), and a second HAProxy on lb1 in front of it. Both ports are
@@ -235,17 +250,15 @@ def _peer_up() -> None:
     unit = on_host("app1", "systemctl cat ecis-api | grep -A2 '^ExecStart'")
     workers = unit.split("--workers", 1)[1].split()[0]
     access = "--no-access-log" if "--no-access-log" in unit else ""
-    on_host(
-        "app1", f"mkdir -p /opt/ecis-bench && cat > /opt/ecis-bench/hello.py <<'EOF'\n{HELLO}EOF"
-    )
+    _write("app1", "/opt/ecis-bench/hello.py", HELLO)
     on_host("app1", "nft insert rule inet ecis input tcp dport 8299 accept")
     on_host("app1", "systemd-run --unit ecis-bench-hello --property=User=ecis "
                     "/opt/ecis/current/venv/bin/uvicorn hello:app --app-dir /opt/ecis-bench "
                     f"--host {APP1} --port 8299 --workers {workers} {access}")  # fmt: skip
-    on_host("lb1", f"cat > /run/ecis-bench-haproxy.cfg <<'EOF'\n{PEER_HAPROXY}EOF")
+    _write("lb1", "/run/ecis-bench/haproxy.cfg", PEER_HAPROXY)
     on_host("lb1", "nft insert rule inet ecis input tcp dport 8298 accept")
     on_host(
-        "lb1", "systemd-run --unit ecis-bench-haproxy haproxy -db -f /run/ecis-bench-haproxy.cfg"
+        "lb1", "systemd-run --unit ecis-bench-haproxy haproxy -db -f /run/ecis-bench/haproxy.cfg"
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -259,9 +272,10 @@ def _peer_up() -> None:
 
 
 def _peer_down() -> None:
+    """Stop both, remove their files, and reload the firewalls' own rules."""
     on_host("app1", "systemctl stop ecis-bench-hello; rm -rf /opt/ecis-bench; "
                     "systemctl reload ecis-firewall")  # fmt: skip
-    on_host("lb1", "systemctl stop ecis-bench-haproxy; rm -f /run/ecis-bench-haproxy.cfg; "
+    on_host("lb1", "systemctl stop ecis-bench-haproxy; rm -rf /run/ecis-bench; "
                    "systemctl reload ecis-firewall")  # fmt: skip
 
 
@@ -278,9 +292,9 @@ def bench_api(runs: int) -> None:
         "POST orchestration, HAProxy": (
             f"http://{LB}:8200/api/v1/orchestrations", "POST", httpload.accepted, 300),
     }  # fmt: skip
-    _peer_up()
     outcomes: dict[str, list[dict]] = {name: [] for name in targets}
     try:
+        _peer_up()
         for _ in range(runs):
             for name, (url, method, check, requests) in targets.items():
                 outcome = httpload.run(url, method=method, check=check, requests=requests,
@@ -294,11 +308,16 @@ def bench_api(runs: int) -> None:
 
     figures = {
         name: {
-            "rps": med(name, "rps"), "p50_ms": med(name, "p50_ms"), "p99_ms": med(name, "p99_ms"),
-            "failed": sum(o["failed"] for o in outcomes[name]), "runs": outcomes[name],
+            **{
+                key: summary([o[key] for o in outcomes[name]])
+                for key in ("rps", "p50_ms", "p99_ms")
+            },
+            "requests": [o["requests"] for o in outcomes[name]],
+            "failed": sum(o["failed"] for o in outcomes[name]),
+            "first_failure": next((o["first_failure"] for o in outcomes[name] if o["failed"]), ""),
         }
         for name in targets
-    }  # fmt: skip
+    }
     direct = med("/health, direct", "rps") / med("bare hello, direct", "rps")
     proxied = med("/health, HAProxy", "rps") / med("bare hello, HAProxy", "rps")
     write("api", {
