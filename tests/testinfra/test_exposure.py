@@ -10,6 +10,7 @@ on one host (the dev all-in-one) there is none, and they are skipped with that r
 from __future__ import annotations
 
 import shlex
+import ssl
 
 import httpx
 import pytest
@@ -149,6 +150,8 @@ def _lb() -> dict:
 
 def test_the_temporal_ui_is_refused_without_credentials_and_served_with_them():
     lb = _lb()
+    if lb["ui_exposure"] != "loadbalancer":
+        pytest.skip("the UI is on the Temporal host's loopback (test_temporal checks it)")
     scheme = "https" if lb["tls"] else "http"
     url = f"{scheme}://{lb['address']}:8233/"
     with httpx.Client(verify=False, timeout=10) as client:
@@ -160,6 +163,22 @@ def test_the_temporal_ui_is_refused_without_credentials_and_served_with_them():
     assert right.status_code == 200 and "<html" in right.text.lower()
 
 
+def test_the_ui_on_loopback_is_not_served_by_the_load_balancer():
+    lb = _lb()
+    if lb["ui_exposure"] != "localhost":
+        pytest.skip("the UI is served through HAProxy in this inventory")
+    temporal = inventory()[_hosts("temporal")[0]]
+    # The load balancer does not serve the UI's port (it is closed or refused), and the Temporal
+    # host serves the UI on its loopback.
+    with pytest.raises((httpx.ConnectError, httpx.ConnectTimeout)):
+        httpx.get(f"http://{lb['address']}:8233/", timeout=5)
+    out = connect(temporal).check_output(
+        'python3 -c "import urllib.request; print(urllib.request.urlopen('
+        f"'http://127.0.0.1:{temporal['temporal_ui_port']}/').status)\""
+    )
+    assert out == "200"
+
+
 def test_the_api_answers_over_tls_when_it_is_on():
     lb = _lb()
     if not lb["tls"]:
@@ -167,3 +186,10 @@ def test_the_api_answers_over_tls_when_it_is_on():
     with httpx.Client(verify=False, timeout=10) as client:
         answer = client.get(f"https://{lb['address']}:8443/health")
     assert answer.status_code == 200 and answer.json()["status"] == "healthy"
+    served = ssl.get_server_certificate((lb["address"], 8443))
+    if lb["tls_certificate"]:
+        # The certificate the inventory gave is the one served.
+        assert served.strip() == lb["tls_certificate"].strip()
+    else:
+        # A self-signed one, made on the host for its address.
+        assert served.startswith("-----BEGIN CERTIFICATE-----")

@@ -9,7 +9,13 @@ def test_temporal_unit_runs_as_its_own_user(host):
 
 def test_frontend_and_ui_listen(host, address, node):
     assert host.socket("tcp://0.0.0.0:7233").is_listening
-    assert host.socket(f"tcp://{address}:{node['temporal_ui_port']}").is_listening
+    ui = node["temporal_ui_port"]
+    if node["ui_exposure"] == "localhost":
+        # On loopback only: reached through an SSH tunnel, not from the network.
+        assert host.socket(f"tcp://127.0.0.1:{ui}").is_listening
+        assert not host.socket(f"tcp://{address}:{ui}").is_listening
+    else:
+        assert host.socket(f"tcp://{address}:{ui}").is_listening
 
 
 def test_state_lives_under_var_lib(host):
