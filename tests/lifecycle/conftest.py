@@ -56,12 +56,11 @@ def _plain_env() -> dict[str, str]:
     return env
 
 
-def run_on(pattern: str, command: str, *, become_user: str = "root", shell: bool = False) -> str:
+def run_on(pattern: str, command: str, *, become_user: str = "root") -> str:
     """A command on inventory hosts through ansible (sudo to become_user); its stdout."""
-    module = "ansible.builtin.shell" if shell else "ansible.builtin.command"
     done = subprocess.run(
         [str(Path(sys.executable).parent / "ansible"), "-i", str(inventory()), pattern, "-b",
-         "--become-user", become_user, "-m", module, "-a", command],
+         "--become-user", become_user, "-m", "ansible.builtin.command", "-a", command],
         cwd=ROOT,
         env=_plain_env(),
         capture_output=True,
