@@ -36,8 +36,8 @@ test-molecule: testbed-deps
 
 test: lint test-ops test-app test-molecule
 
-# The benchmarks on the sandbox (about an hour on two cores); results in bench/results/, the
-# report in bench/REPORT.md. BENCH='api workers' runs some of them.
+# The benchmarks on the sandbox (the deploy benchmark alone took 17 minutes on two cores);
+# results in bench/results/, the report in bench/REPORT.md. BENCH="api workers" picks some.
 bench: sandbox
 	python -m bench.run $(BENCH)
 	python -m bench.report
