@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from app import SERVICE_NAME, __version__
 from app.api.deps import Resources
@@ -33,8 +35,9 @@ def create_app(settings: Settings) -> FastAPI:
         redis = Redis.from_url(
             settings.REDIS_URL.get_secret_value(),
             max_connections=settings.REDIS_MAX_CONNECTIONS,
-            socket_timeout=settings.HEALTH_CHECK_TIMEOUT,
-            socket_connect_timeout=settings.HEALTH_CHECK_TIMEOUT,
+            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), settings.REDIS_RETRIES),
         )
         # Lazy: the API starts while Temporal is still coming up and reconnects when it returns.
         client = await temporal.connect(settings, lazy=True)

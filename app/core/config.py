@@ -34,6 +34,8 @@ _YAML_KEYS: dict[tuple[str, str], str] = {
     ("database", "max_overflow"): "DATABASE_MAX_OVERFLOW",
     ("redis", "url"): "REDIS_URL",
     ("redis", "max_connections"): "REDIS_MAX_CONNECTIONS",
+    ("redis", "socket_timeout"): "REDIS_SOCKET_TIMEOUT",
+    ("redis", "retries"): "REDIS_RETRIES",
     ("temporal", "host"): "TEMPORAL_HOST",
     ("temporal", "namespace"): "TEMPORAL_NAMESPACE",
     ("temporal", "task_queue"): "TEMPORAL_TASK_QUEUE",
@@ -108,6 +110,10 @@ class Settings(BaseSettings):
     DATABASE_MAX_OVERFLOW: int = Field(default=10, ge=0)
     REDIS_URL: SecretStr = SecretStr("redis://localhost:6380/0")
     REDIS_MAX_CONNECTIONS: int = Field(default=50, ge=1)
+    # Per Redis attempt; a command is tried 1 + REDIS_RETRIES times on a connection error or
+    # timeout, so a Redis that is down answers a request within about (1 + retries) x timeout.
+    REDIS_SOCKET_TIMEOUT: float = Field(default=2.0, gt=0)
+    REDIS_RETRIES: int = Field(default=3, ge=0)
     TEMPORAL_HOST: str = "localhost:7233"
     TEMPORAL_NAMESPACE: str = Field(default="default", min_length=1)
     TEMPORAL_TASK_QUEUE: str = Field(default="ecis-orchestrator", min_length=1)

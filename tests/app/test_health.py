@@ -78,7 +78,7 @@ def test_api_logs_are_one_json_object_per_line(api, client):
 # that the API recovers by itself. They restore what they stop, so they can run in any order.
 
 
-def _outage(client, name: str, stop, start) -> None:
+def _outage(client, name: str, stop, start, during=None) -> None:
     stop()
     try:
         down = wait_until(
@@ -94,6 +94,8 @@ def _outage(client, name: str, stop, start) -> None:
         assert client.get("/health").status_code == 200, "liveness must not depend on deps"
         metrics = client.get("/metrics").text
         assert f'ecis_dependency_up{{dependency="{name}"}} 0.0' in metrics
+        if during:
+            during()
     finally:
         start()
     wait_until(
@@ -108,8 +110,31 @@ def test_database_outage_gives_503_then_recovers(client, postgres):
     _outage(client, "database", postgres.stop, postgres.start)
 
 
-def test_redis_outage_gives_503_then_recovers(client, redis_server):
-    _outage(client, "redis", redis_server.stop, redis_server.start)
+def test_redis_outage_gives_503_then_recovers(client, api, redis_server):
+    def keyed_post_is_refused_and_the_log_says_why():
+        offset = len(api.log.read_text())
+        response = client.post(
+            "/api/v1/orchestrations",
+            json={"name": "during-outage", "steps": [{"name": "x", "action": "echo"}]},
+            headers={"Idempotency-Key": "during-outage"},
+        )
+        assert response.status_code == 503
+        assert "idempotency store (redis) unavailable" in response.json()["detail"]
+        logged = [
+            json.loads(line)["message"]
+            for line in api.log.read_text()[offset:].splitlines()
+            if "idempotency store" in line
+        ]
+        assert logged and "ConnectionError" in logged[0], logged
+        assert redis_server.password not in logged[0]
+
+    _outage(
+        client,
+        "redis",
+        redis_server.stop,
+        redis_server.start,
+        during=keyed_post_is_refused_and_the_log_says_why,
+    )
 
 
 def test_temporal_outage_gives_503_then_recovers(client, temporal_server):

@@ -96,6 +96,35 @@ def test_idempotency_keys_expire_in_redis(client, redis_server):
     assert 0 < ttl <= 86400
 
 
+def test_a_claim_already_holding_our_own_id_is_ours(redis_server):
+    """A SET NX that reached Redis but whose answer was lost is retried by the client library;
+    the retry finds the key taken by the same request and must not answer "already started"."""
+    import asyncio
+    import json
+    from types import SimpleNamespace
+
+    from redis.asyncio import Redis
+
+    from app.api.routes.orchestrations import IDEMPOTENCY_PREFIX, _claim_key
+
+    async def claim() -> tuple[str | None, str | None]:
+        redis = Redis.from_url(redis_server.url)
+        res = SimpleNamespace(redis=redis, settings=SimpleNamespace(IDEMPOTENCY_TTL_SECONDS=60))
+        key = f"key-{uuid.uuid4()}"
+        try:
+            landed = json.dumps({"id": "ours", "fingerprint": "f"})
+            await redis.set(IDEMPOTENCY_PREFIX + key, landed, nx=True, ex=60)
+            mine = await _claim_key(res, key, "ours", "f")
+            theirs = await _claim_key(res, key, "another", "f")
+        finally:
+            await redis.aclose()
+        return mine, theirs
+
+    mine, theirs = asyncio.run(claim())
+    assert mine is None, "our own landed claim was taken for an earlier request"
+    assert theirs == "ours", "a second request with the key must get the first answer"
+
+
 def test_list_is_paged_newest_first(client):
     ids = [_start(client, {"name": f"page-{i}", "steps": STEPS}).json()["id"] for i in range(3)]
     page = client.get("/api/v1/orchestrations", params={"limit": 2}).json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -25,6 +26,8 @@ from app.workflows.orchestration import OrchestrationInput, OrchestrationWorkflo
 router = APIRouter(prefix="/api/v1/orchestrations", tags=["orchestrations"])
 
 IDEMPOTENCY_PREFIX = "ecis:idempotency:"
+
+log = logging.getLogger("app.api")
 
 
 class StepSpec(BaseModel):
@@ -89,11 +92,16 @@ async def _claim_key(res: Resources, key: str, new_id: str, fingerprint: str) ->
         if await res.redis.set(redis_key, claim, nx=True, ex=res.settings.IDEMPOTENCY_TTL_SECONDS):
             return None
         held = await res.redis.get(redis_key)
-    except RedisError:
+    except RedisError as exc:
+        # The log says why (the log filter removes any secret); the client is told to retry.
+        log.warning("idempotency store (redis) unavailable: %s: %s", type(exc).__name__, exc)
         raise HTTPException(503, "idempotency store (redis) unavailable; retry later") from None
     if held is None:  # expired between SET and GET: try once more
         return await _claim_key(res, key, new_id, fingerprint)
     stored = json.loads(held)
+    if stored["id"] == new_id:
+        # Our own claim: the client library retried a SET that had reached Redis.
+        return None
     if stored["fingerprint"] != fingerprint:
         raise HTTPException(409, "Idempotency-Key was already used with a different request body")
     return stored["id"]
