@@ -106,6 +106,9 @@ class Settings(BaseSettings):
 
     # A connection string carries a password, so there is no default: the deployment provides it.
     DATABASE_URL: SecretStr
+    # Set only while the app's database password is rotated: the URL with the password
+    # PostgreSQL may still hold. A new connection whose password is refused tries it.
+    DATABASE_URL_PREVIOUS: SecretStr | None = None
     DATABASE_POOL_SIZE: int = Field(default=20, ge=1)
     DATABASE_MAX_OVERFLOW: int = Field(default=10, ge=0)
     REDIS_URL: SecretStr = SecretStr("redis://localhost:6380/0")
@@ -144,9 +147,11 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("DATABASE_URL")
+    @field_validator("DATABASE_URL", "DATABASE_URL_PREVIOUS")
     @classmethod
-    def _postgres_url(cls, value: SecretStr) -> SecretStr:
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
         if not re.match(r"^postgres(ql)?(\+psycopg)?://", value.get_secret_value()):
             raise ValueError("expected a postgresql:// connection string")
         return value
@@ -191,7 +196,9 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret string in the settings, so log lines and answers can be scrubbed."""
         secrets = []
-        for url in (self.DATABASE_URL, self.REDIS_URL):
+        for url in (self.DATABASE_URL, self.DATABASE_URL_PREVIOUS, self.REDIS_URL):
+            if url is None:
+                continue
             raw = url.get_secret_value()
             match = re.match(r"^[a-z+]+://[^:@/]*:([^@/]+)@", raw)
             if match:

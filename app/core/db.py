@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, event, func, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,8 +46,12 @@ class StepResult(Base):
     )
 
 
+def _password_refused(exc: Exception) -> bool:
+    return getattr(exc, "sqlstate", None) == "28P01" or "password authentication failed" in str(exc)
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.DATABASE_POOL_SIZE,
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
@@ -55,6 +59,22 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.HEALTH_CHECK_TIMEOUT * 2,
         connect_args={"connect_timeout": max(1, int(settings.HEALTH_CHECK_TIMEOUT))},
     )
+    if settings.DATABASE_URL_PREVIOUS is not None:
+        previous = make_url(settings.DATABASE_URL_PREVIOUS.get_secret_value())
+
+        # During a password rotation the app holds the new password before PostgreSQL does:
+        # a connection refused with it is made again with the previous one.
+        @event.listens_for(engine.sync_engine, "do_connect")
+        def _previous_password(dialect, conn_rec, cargs, cparams):
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except Exception as exc:
+                if not _password_refused(exc):
+                    raise
+            cparams.update(user=previous.username, password=previous.password)
+            return dialect.connect(*cargs, **cparams)
+
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -82,6 +82,14 @@ def test_rotation_replaces_the_app_passwords_under_load(lb_url):
     assert after["redis_password"] != before["redis_password"]
     for kept in ("redis_admin_password", "temporal_ui_password"):
         assert after[kept] == before[kept], kept
+    assert "db_password.next" not in after, "the next database password was not promoted"
+    # The app hosts no longer carry the old database password as a fallback.
+    # (grep -c, so a failure message cannot show the env file's secrets)
+    for host in ("app1", "app2"):
+        count = run_on(
+            host, "sh -c 'grep -c -e ^DATABASE_URL_PREVIOUS= /etc/ecis/orchestrator.env || :'"
+        )
+        assert count.strip() == "0", host
     # The servers hold the new passwords only.
     assert _redis_app_hashes() == [hashlib.sha256(after["redis_password"].encode()).hexdigest()]
     verifier = _pg_verifier()
