@@ -92,6 +92,50 @@ def slowest_tasks(done: subprocess.CompletedProcess) -> list[list]:
     return [[name.strip(), float(seconds)] for name, seconds in rows]
 
 
+_BANNER = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*)\]")
+_STAMP = re.compile(r"\((\d+):(\d+):(\d+\.\d+)\)\s+\d+:\d+:\d+\.\d+ \*+\s*$")
+
+
+def task_times(done: subprocess.CompletedProcess) -> list[tuple[str, float]]:
+    """Every task of a run with its wall time, in order, from profile_tasks' stamps: the stamp
+    under a task's banner gives the time the task before it took."""
+    times, pending, name = [], None, None
+    for line in done.stdout.splitlines():
+        banner = _BANNER.match(line)
+        if banner:
+            name = banner[1]
+            continue
+        if line.startswith("TASKS RECAP"):
+            name = None
+            continue
+        stamp = _STAMP.search(line)
+        if stamp:
+            if pending is not None:
+                hours, minutes, seconds = stamp.groups()
+                times.append((pending, int(hours) * 3600 + int(minutes) * 60 + float(seconds)))
+            pending = name
+    return times
+
+
+def by_role(done: subprocess.CompletedProcess) -> dict:
+    """Where a run's time went: task count, and seconds and tasks per role (the part of a task's
+    name before " : "; tasks of a playbook itself count as "playbook"), largest first."""
+    roles: dict[str, list] = {}
+    times = task_times(done)
+    for name, seconds in times:
+        role = name.split(" : ", 1)[0] if " : " in name else "playbook"
+        entry = roles.setdefault(role, [0.0, 0])
+        entry[0] += seconds
+        entry[1] += 1
+    ordered = sorted(roles.items(), key=lambda item: -item[1][0])
+    return {
+        "tasks": len(times),
+        "seconds": round(sum(seconds for _, seconds in times), 1),
+        "median_task_s": round(statistics.median(s for _, s in times), 2) if times else 0.0,
+        "roles": [[role, round(seconds, 1), count] for role, (seconds, count) in ordered],
+    }
+
+
 def on_host(pattern: str, command: str, *, inventory: Path = SANDBOX) -> str:
     """A shell command on inventory hosts as root; its output."""
     done = subprocess.run(

@@ -55,6 +55,22 @@ def _profile(title: str, tasks: list[list]) -> list[str]:
     return rows + [f"| {name} | {seconds:.1f} |" for name, seconds in tasks[:8]] + [""]
 
 
+def _roles(title: str, profile: dict | None) -> list[str]:
+    """Where a run's time went, by role (profile_tasks' time of every task)."""
+    if not profile:
+        return []
+    rows = [
+        f"{title}: {profile['tasks']} tasks, {profile['seconds']:.0f} s in all, the median task"
+        f" {profile['median_task_s']:.2f} s.",
+        "",
+        "| role | seconds | tasks | seconds per task |",
+        "|---|---|---|---|",
+    ]
+    for role, seconds, tasks in profile["roles"]:
+        rows.append(f"| {role} | {seconds:.1f} | {tasks} | {seconds / tasks:.2f} |")
+    return [*rows, ""]
+
+
 def _by(value: float, target: float) -> str:
     """How far a value is past its target, in percent of the target."""
     return f"by {abs(value - target) / target:.0%}"
@@ -74,8 +90,10 @@ def _deploy(r: dict) -> list[str]:
         "",
         _bar("deploy", ["fresh", "re-run"], [fresh, rerun], "s", "Deploy wall time"),
         "",
-        *_profile("Slowest tasks of the last fresh run", r["slowest_tasks_fresh"]),
+        *_roles("The last re-run", r.get("profile_rerun")),
         *_profile("Slowest tasks of the last re-run", r["slowest_tasks_rerun"]),
+        *_roles("The last fresh run (the testbed role making hosts first)", r.get("profile_fresh")),
+        *_profile("Slowest tasks of the last fresh run", r["slowest_tasks_fresh"]),
     ]
 
 
@@ -96,6 +114,8 @@ def _scale(r: dict) -> list[str]:
         "",
         _bar("scale", ["2 app hosts", "6 app hosts"], [two, six], "s", "Deploy, 2 vs 6 app hosts"),
         "",
+        *_roles("With 2 app hosts (last run)", r.get("profile", {}).get("2")),
+        *_roles("With 6 app hosts (last run)", r.get("profile", {}).get("6")),
         *_profile("Slowest tasks with 6 app hosts (last run)", r["slowest_tasks"]["6"]),
     ]
 
@@ -159,6 +179,7 @@ def _rollback(r: dict) -> list[str]:
         + ". Failed requests under load during the rollbacks: "
         f"**{r['failed_requests']}**.",
         "",
+        *_roles("The last rollback", r.get("profile")),
         *_profile("Slowest tasks of the last rollback", r["slowest_tasks"]),
     ]
 

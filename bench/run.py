@@ -29,6 +29,7 @@ from bench import httpload
 from bench.common import (
     ROOT,
     SANDBOX,
+    by_role,
     changed,
     env,
     on_host,
@@ -82,6 +83,7 @@ def bench_deploy(runs: int) -> None:
         "ratio_rerun_to_fresh": round(ratio, 3), "target": "re-run <= 0.20 of fresh",
         "met": ratio <= 0.20,
         "slowest_tasks_fresh": slowest_tasks(first), "slowest_tasks_rerun": slowest_tasks(again),
+        "profile_fresh": by_role(first), "profile_rerun": by_role(again),
     })  # fmt: skip
 
 
@@ -89,6 +91,7 @@ def bench_scale(runs: int) -> None:
     """2. deploy.yml on fresh hosts with 2 app hosts and with 6, everything else equal."""
     two, six = [], []
     profiles: dict[str, list] = {}
+    by_roles: dict[str, dict] = {}
     for i in range(runs):
         for inventory, into, name in ((SANDBOX, two, "2"), (SCALE, six, "6")):
             _fresh_hosts(inventory, f"scale-{name}-{i}")
@@ -96,12 +99,13 @@ def bench_scale(runs: int) -> None:
                                      inventory=inventory)  # fmt: skip
             into.append(seconds)
             profiles[name] = slowest_tasks(done)
+            by_roles[name] = by_role(done)
     # The 6-app-host stack is left deployed for the settings benchmark; main() removes it.
     ratio = statistics.median(six) / statistics.median(two)
     write("scale", {
         "app_hosts_2_s": summary(two), "app_hosts_6_s": summary(six),
         "ratio_6_to_2": round(ratio, 3), "target": "6 app hosts <= 1.5x 2 app hosts",
-        "met": ratio <= 1.5, "slowest_tasks": profiles,
+        "met": ratio <= 1.5, "slowest_tasks": profiles, "profile": by_roles,
     })  # fmt: skip
 
 
@@ -186,6 +190,7 @@ def bench_upgrade(runs: int) -> None:
                 "first_failures": (during.failures + back_load.failures)[:3],
                 "slowest_tasks_upgrade": slowest_tasks(up_run)[:8],
                 "slowest_tasks_rollback": slowest_tasks(back_run)[:8],
+                "profile_upgrade": by_role(up_run), "profile_rollback": by_role(back_run),
             })  # fmt: skip
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -208,6 +213,7 @@ def bench_upgrade(runs: int) -> None:
         "app_hosts": 2, "rollback_s": summary(rollback), "target": "<= 30 s",
         "met": statistics.median(rollback) <= 30,
         "slowest_tasks": rows[-1]["slowest_tasks_rollback"],
+        "profile": rows[-1]["profile_rollback"],
         "requests_sent": summary([r["rollback_sent"] for r in rows]),
         "failed_requests": sum(r["rollback_failed"] for r in rows),
     })  # fmt: skip
