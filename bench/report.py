@@ -90,10 +90,32 @@ def _deploy(r: dict) -> list[str]:
         "",
         _bar("deploy", ["fresh", "re-run"], [fresh, rerun], "s", "Deploy wall time"),
         "",
+        *([] if r["met"] else _deploy_cost(r)),
         *_roles("The last re-run", r.get("profile_rerun")),
         *_profile("Slowest tasks of the last re-run", r["slowest_tasks_rerun"]),
         *_roles("The last fresh run (the testbed role making hosts first)", r.get("profile_fresh")),
         *_profile("Slowest tasks of the last fresh run", r["slowest_tasks_fresh"]),
+    ]
+
+
+def _deploy_cost(r: dict) -> list[str]:
+    """What the re-run's profile shows the missed target costs."""
+    profile = r.get("profile_rerun")
+    if not profile or not profile["tasks"]:
+        return []
+    slowest = sum(seconds for _, seconds in r["slowest_tasks_rerun"])
+    budget = 0.20 * r["fresh_s"]["median"]
+    mean = profile["seconds"] / profile["tasks"]
+    return [
+        f"The cost is the number of tasks, not a slow one: the re-run runs {profile['tasks']}"
+        f" tasks, the median one takes {profile['median_task_s']:.2f} s, and the"
+        f" {len(r['slowest_tasks_rerun'])} slowest together take {slowest:.0f} s of the"
+        f" {profile['seconds']:.0f} s. A task that changes nothing still costs the controller's"
+        " fork, an SSH round trip and the module's Python start on every host it runs on, with"
+        " the hosts and the controller sharing this machine's cores. At the re-run's mean of"
+        f" {mean:.2f} s a task, the target ({budget:.0f} s) allows about {budget / mean:.0f}"
+        " tasks.",
+        "",
     ]
 
 
