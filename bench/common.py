@@ -159,13 +159,28 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def commit() -> str:
+    """The commit the figures were measured on, "+changes" when the tree differed from it
+    outside bench/results (what a benchmark writes)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()  # fmt: skip
+
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", ".", ":!bench/results", ":!bench/REPORT.md",
+                ":!bench/charts")  # fmt: skip
+    return head + ("+changes" if dirty else "")
+
+
 def write(name: str, figures: dict) -> Path:
-    """bench/results/<name>.json: the figures, the machine, when."""
+    """bench/results/<name>.json: the figures, the machine, the commit, when."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     body = {
         "name": name,
         "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": commit(),
         "machine": machine(),
         **figures,
     }

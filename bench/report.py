@@ -162,7 +162,8 @@ def _settings(r: dict) -> list[str]:
 def _upgrade(r: dict) -> list[str]:
     return [
         f"{r['app_hosts']} app hosts, batches of {r['batch']}, a steady load through HAProxy",
-        "(4 clients: /health, and an orchestration every 10th request; every answer checked).",
+        f"({_load_text(r.get('load'))}: /health, and an orchestration every 10th request; every",
+        "answer checked).",
         "",
         "| figure | median | runs |",
         "|---|---|---|",
@@ -189,6 +190,12 @@ def _upgrade(r: dict) -> list[str]:
     ]
 
 
+def _load_text(load: dict | None) -> str:
+    if not load:
+        return "4 clients, each sending as soon as its last answer came"
+    return f"{load['clients']} clients, {load['rate']:.0f} requests/s in all"
+
+
 def _rollback(r: dict) -> list[str]:
     return [
         "| figure | median | runs |",
@@ -198,8 +205,8 @@ def _rollback(r: dict) -> list[str]:
         "",
         f"Target ≤ 30 s: {_met(r['met'])}"
         + ("" if r["met"] else f", {_by(r['rollback_s']['median'], 30)}")
-        + ". Failed requests under load during the rollbacks: "
-        f"**{r['failed_requests']}**.",
+        + f". Failed requests during the rollbacks, under the upgrade's load"
+        f" ({_load_text(r.get('load'))}): **{r['failed_requests']}**.",
         "",
         *_roles("The last rollback", r.get("profile")),
         *_profile("Slowest tasks of the last rollback", r["slowest_tasks"]),
@@ -302,7 +309,9 @@ def render(*, charts: bool = True) -> str:
         title, section = SECTIONS[name]
         lines += [f"## {title}", ""]
         if name in results:
-            lines += [f"Measured {results[name]['measured']}.", "", *section(results[name]), ""]
+            at = results[name].get("commit")
+            when = f"Measured {results[name]['measured']}" + (f" on commit `{at}`." if at else ".")
+            lines += [when, "", *section(results[name]), ""]
         else:
             producer = "upgrade" if name == "rollback" else name
             lines += [f"Not measured yet: `python -m bench.run {producer}`.", ""]

@@ -15,7 +15,9 @@ class Load:
     """Clients in threads sending /health and, every few requests, an orchestration.
 
     Bounded: it stops at stop(), after max_seconds, or after max_requests, whichever is first.
-    Every answer is checked (status and body); anything else counts as a failure.
+    Every answer is checked (status and body); anything else counts as a failure. With rate
+    (requests/s over all clients) each client keeps its share of that pace; without it, each
+    sends its next request as soon as the last is answered.
     """
 
     base_url: str
@@ -24,6 +26,7 @@ class Load:
     max_seconds: float = 600
     max_requests: int = 200_000
     post_every: int = 10
+    rate: float | None = None
     sent: int = 0
     failures: list[str] = field(default_factory=list)
     started_ids: list[str] = field(default_factory=list)
@@ -55,8 +58,15 @@ class Load:
 
     def _run(self) -> None:
         deadline = time.monotonic() + self.max_seconds
+        interval = self.clients / self.rate if self.rate else 0.0
+        next_at = time.monotonic()
         with httpx.Client(base_url=self.base_url, timeout=30) as http:
             while not self._stop.is_set() and time.monotonic() < deadline:
+                if interval:
+                    # A late request does not make the next ones come faster to catch up.
+                    next_at = max(next_at + interval, time.monotonic())
+                    if self._stop.wait(max(0.0, next_at - time.monotonic())):
+                        return
                 ticket = self._take_ticket()
                 if ticket is None:
                     return

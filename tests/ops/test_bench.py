@@ -1,8 +1,16 @@
-"""The benchmarks' profile of a run, read from the profile_tasks output Ansible prints."""
+"""The benchmarks' helpers: the profile of a run, read from the profile_tasks output Ansible
+prints, and the paced load, against a local stand-in for the API on loopback."""
 
+import json
 import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from bench.common import by_role, task_times
+from tests.lifecycle.load import Load
 
 # The shape ansible.posix.profile_tasks prints: each banner is followed by a stamp whose
 # parenthesised figure is the time the task before it took; the recap's stamp closes the last.
@@ -59,3 +67,50 @@ def test_time_is_summed_by_role_largest_first():
 
 def test_a_run_without_profile_output_has_no_tasks():
     assert by_role(_run("PLAY RECAP ****\napp1 : ok=1 changed=0\n"))["tasks"] == 0
+
+
+class _Api(BaseHTTPRequestHandler):
+    """Answers as the API does: /health healthy, a POST of an orchestration 202 with an id."""
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self._answer(200, {"status": "healthy", "version": "1.0"})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer(202, {"id": "x"})
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def api_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_paced_load_keeps_to_its_rate(api_url):
+    load = Load(api_url, version_ok={"1.0"}, clients=4, rate=20, max_seconds=2).start()
+    time.sleep(2.5)
+    load.stop()
+    # 2 s at 20/s is 40 requests; unpaced, four clients send thousands to this server.
+    assert 20 <= load.sent <= 44, load.sent
+    assert not load.failures and len(load.started_ids) == load.sent // 10
+
+
+def test_an_unpaced_load_sends_as_fast_as_answers_come(api_url):
+    load = Load(api_url, version_ok={"1.0"}, clients=4, max_seconds=1).start()
+    time.sleep(1.5)
+    load.stop()
+    assert load.sent > 100, load.sent
+    assert not load.failures
