@@ -136,10 +136,41 @@ def _scale(r: dict) -> list[str]:
         "",
         _bar("scale", ["2 app hosts", "6 app hosts"], [two, six], "s", "Deploy, 2 vs 6 app hosts"),
         "",
-        *_roles("With 2 app hosts (last run)", r.get("profile", {}).get("2")),
-        *_roles("With 6 app hosts (last run)", r.get("profile", {}).get("6")),
+        *_scale_roles(r.get("profile", {}), r["met"], r["machine"]["cores"]),
         *_profile("Slowest tasks with 6 app hosts (last run)", r["slowest_tasks"]["6"]),
     ]
+
+
+def _scale_roles(profiles: dict, met: bool, cores: int) -> list[str]:
+    """Each role's time with 2 and with 6 app hosts (the last run of each), side by side."""
+    if not {"2", "6"} <= set(profiles):
+        return []
+    two = {role: seconds for role, seconds, _ in profiles["2"]["roles"]}
+    six = {role: seconds for role, seconds, _ in profiles["6"]["roles"]}
+    roles = sorted(two.keys() | six.keys(), key=lambda role: -six.get(role, 0.0))
+    rows = [
+        "Where the time went, by role (the last run of each; every task's time summed):",
+        "",
+        "| role | 2 app hosts | 6 app hosts | added |",
+        "|---|---|---|---|",
+    ]
+    for role in roles:
+        a, b = two.get(role, 0.0), six.get(role, 0.0)
+        rows.append(f"| {role} | {a:.1f} s | {b:.1f} s | {b - a:+.1f} s |")
+    rows.append("")
+    if not met:
+        added = {role: six.get(role, 0.0) - two.get(role, 0.0) for role in roles}
+        growth = [role for role in sorted(added, key=lambda role: -added[role]) if added[role] > 0]
+        rows += [
+            "The four more app hosts add "
+            f"{profiles['6']['seconds'] - profiles['2']['seconds']:.0f} s of task time, most of"
+            " it in " + ", ".join(f"{role} ({added[role]:+.0f} s)" for role in growth[:3]) + "."
+            f" The median task takes {profiles['6']['median_task_s']:.2f} s with 6 app hosts"
+            f" against {profiles['2']['median_task_s']:.2f} s with 2: every host and the"
+            f" controller share this machine's {cores} cores.",
+            "",
+        ]
+    return rows
 
 
 def _settings(r: dict) -> list[str]:
@@ -156,6 +187,18 @@ def _settings(r: dict) -> list[str]:
     labels = list(r["rerun_s"])
     rows += ["", _bar("settings", labels, [r["rerun_s"][n]["median"] for n in labels], "s",
                       "Re-run wall time by setting")]  # fmt: skip
+    rows += ["", "By measurement (a setting counts as helping when every run without it was"
+             " slower than every run with the project's settings):", ""]  # fmt: skip
+    base = r["rerun_s"]["project settings"]["runs"]
+    for name in labels[1:]:
+        runs, ratio = r["rerun_s"][name]["runs"], r["ratio_to_project_settings"][name]
+        if min(runs) > max(base):
+            verdict = f"the project's setting helped: {ratio:.2f}x the time without it"
+        elif max(runs) < min(base):
+            verdict = f"Ansible's default was faster here: {ratio:.2f}x the time"
+        else:
+            verdict = f"no difference beyond the run-to-run spread ({ratio:.2f}x)"
+        rows.append(f"- {name}: {verdict}.")
     return rows
 
 
@@ -186,8 +229,16 @@ def _upgrade(r: dict) -> list[str]:
             "p99 latency through HAProxy",
         ),
         "",
+        *_failures([f for run in r["runs"] for f in run["first_failures"]]),
+        *_roles("The last upgrade", r["runs"][-1].get("profile_upgrade")),
         *_profile("Slowest tasks of the last upgrade", r["runs"][-1]["slowest_tasks_upgrade"]),
     ]
+
+
+def _failures(failures: list[str]) -> list[str]:
+    if not failures:
+        return []
+    return ["The first failed answers:", "", *[f"- `{f}`" for f in failures[:5]], ""]
 
 
 def _load_text(load: dict | None) -> str:
@@ -208,8 +259,24 @@ def _rollback(r: dict) -> list[str]:
         + f". Failed requests during the rollbacks, under the upgrade's load"
         f" ({_load_text(r.get('load'))}): **{r['failed_requests']}**.",
         "",
+        *([] if r["met"] else _rollback_cost(r.get("profile"))),
         *_roles("The last rollback", r.get("profile")),
         *_profile("Slowest tasks of the last rollback", r["slowest_tasks"]),
+    ]
+
+
+def _rollback_cost(profile: dict | None) -> list[str]:
+    """What the missed rollback target is spent on: the switch of the hosts, and the verify run
+    rollback.yml ends with."""
+    if not profile:
+        return []
+    seconds = {role: s for role, s, _ in profile["roles"]}
+    return [
+        f"Of its {profile['seconds']:.0f} s of task time, switching the hosts (the rollout role:"
+        " drain, graceful worker stop, switch, restarts, health gates, enable) takes"
+        f" {seconds.get('rollout', 0.0):.0f} s, one host after the other so that HAProxy always"
+        f" has one in service, and the verify run at the end {seconds.get('verify', 0.0):.0f} s.",
+        "",
     ]
 
 
