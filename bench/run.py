@@ -43,7 +43,8 @@ from tests.lifecycle.conftest import make_release
 from tests.lifecycle.load import Load
 
 SCALE = ROOT / "bench" / "inventories" / "scale6"
-SECRETS = f"ecis_secrets_dir={ROOT / '.secrets' / 'sandbox'}"
+# The 6-app-host inventory shares the sandbox's generated secrets.
+SECRETS = ("-e", f"ecis_secrets_dir={ROOT / '.secrets' / 'sandbox'}")
 
 
 def _hosts(inventory: Path, group: str) -> dict[str, str]:
@@ -62,9 +63,9 @@ def _assert_idempotent(done) -> None:
 
 def _fresh_hosts(inventory: Path, log: str) -> None:
     """New hosts for the inventory, and none of the larger one's left running beside them."""
-    playbook("testbed.yml", "-e", "testbed_state=absent", SECRETS, log=f"{log}-down",
+    playbook("testbed.yml", "-e", "testbed_state=absent", *SECRETS, log=f"{log}-down",
              inventory=SCALE)  # fmt: skip
-    playbook("testbed.yml", SECRETS, log=f"{log}-up", inventory=inventory)
+    playbook("testbed.yml", *SECRETS, log=f"{log}-up", inventory=inventory)
 
 
 def bench_deploy(runs: int) -> None:
@@ -95,7 +96,7 @@ def bench_scale(runs: int) -> None:
     for i in range(runs):
         for inventory, into, name in ((SANDBOX, two, "2"), (SCALE, six, "6")):
             _fresh_hosts(inventory, f"scale-{name}-{i}")
-            seconds, done = playbook("deploy.yml", SECRETS, log=f"scale-{name}-{i}",
+            seconds, done = playbook("deploy.yml", *SECRETS, log=f"scale-{name}-{i}",
                                      inventory=inventory)  # fmt: skip
             into.append(seconds)
             profiles[name] = slowest_tasks(done)
@@ -126,12 +127,12 @@ def bench_settings(runs: int) -> None:
     """2b. The idempotent re-run on 9 hosts (6 app hosts) with each setting turned back."""
     if not _app_hosts_up(SCALE):
         _fresh_hosts(SCALE, "settings")
-        playbook("deploy.yml", SECRETS, log="settings-deploy", inventory=SCALE)
+        playbook("deploy.yml", *SECRETS, log="settings-deploy", inventory=SCALE)
     results = {}
     for i in range(runs):
         for name, overrides in SETTINGS.items():
             seconds, done = playbook(
-                "deploy.yml", SECRETS, log=f"settings-{i}-{len(results)}", inventory=SCALE,
+                "deploy.yml", *SECRETS, log=f"settings-{i}-{len(results)}", inventory=SCALE,
                 environment=env(**overrides),
             )  # fmt: skip
             _assert_idempotent(done)
@@ -420,7 +421,7 @@ def main() -> None:
     # The sandbox is left deployed: the 6-app-host hosts go, and the sandbox is made again if
     # the deploy or scale benchmark left it down.
     if {"scale", "settings"} & set(args.names or BENCHES):
-        playbook("testbed.yml", "-e", "testbed_state=absent", SECRETS, log="scale-cleanup",
+        playbook("testbed.yml", "-e", "testbed_state=absent", *SECRETS, log="scale-cleanup",
                  inventory=SCALE)  # fmt: skip
     if not _app_hosts_up(SANDBOX):
         playbook("sandbox.yml", log="final-sandbox")
