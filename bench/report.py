@@ -137,7 +137,25 @@ def _scale(r: dict) -> list[str]:
         _bar("scale", ["2 app hosts", "6 app hosts"], [two, six], "s", "Deploy, 2 vs 6 app hosts"),
         "",
         *_scale_roles(r.get("profile", {}), r["met"], r["machine"]["cores"]),
+        *([] if r["met"] else _scale_tasks(r["slowest_tasks"])),
         *_profile("Slowest tasks with 6 app hosts (last run)", r["slowest_tasks"]["6"]),
+    ]
+
+
+def _scale_tasks(slowest: dict) -> list[str]:
+    """The slow tasks of the 6-app-host run that grew most against the 2-app-host run."""
+    two, six = dict(map(tuple, slowest.get("2", []))), dict(map(tuple, slowest.get("6", [])))
+    grown = [name for name in six if name in two and six[name] > 1.25 * two[name]]
+    grown = sorted(grown, key=lambda name: two[name] - six[name])[:4]
+    if not grown:
+        return []
+    return [
+        "The slow tasks that grew most: "
+        + "; ".join(f"{name} ({two[name]:.0f} s → {six[name]:.0f} s)" for name in grown)
+        + ". They grow with the number of hosts they run on, because each host does their work"
+        " (package installs, building the virtualenv, compiling) with its own CPU: on a fleet"
+        " each host brings its own cores, here all the hosts share the machine's.",
+        "",
     ]
 
 
