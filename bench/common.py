@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -159,9 +160,11 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+@functools.cache
 def commit() -> str:
     """The commit the figures were measured on, "+changes" when the tree differed from it
-    outside bench/results (what a benchmark writes)."""
+    outside what a benchmark writes; read once, when the benchmarks start (bench.run calls it
+    first), so commits made while they run do not relabel them."""
 
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,

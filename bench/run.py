@@ -31,6 +31,7 @@ from bench.common import (
     SANDBOX,
     by_role,
     changed,
+    commit,
     env,
     on_host,
     percentile,
@@ -414,6 +415,7 @@ def main() -> None:
     unknown = set(args.names) - set(BENCHES)
     if unknown:
         parser.error(f"unknown benchmark(s) {sorted(unknown)}: expected some of {list(BENCHES)}")
+    print(f"bench: measuring commit {commit()}", flush=True)
     for name in [name for name in BENCHES if not args.names or name in args.names]:
         started = time.monotonic()
         print(f"bench {name}: {args.runs} runs", flush=True)
