@@ -132,9 +132,9 @@ def bench_settings(runs: int) -> None:
     playbook("deploy.yml", *SECRETS, log="settings-deploy", inventory=SCALE)
     results = {}
     for i in range(runs):
-        for name, overrides in SETTINGS.items():
+        for number, (name, overrides) in enumerate(SETTINGS.items()):
             seconds, done = playbook(
-                "deploy.yml", *SECRETS, log=f"settings-{i}-{len(results)}", inventory=SCALE,
+                "deploy.yml", *SECRETS, log=f"settings-{i}-{number}", inventory=SCALE,
                 environment=env(**overrides),
             )  # fmt: skip
             _assert_idempotent(done)
