@@ -41,7 +41,7 @@ def env(**overrides: str) -> dict[str, str]:
         **os.environ,
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_NOCOLOR": "1",
-        # Per-task times at the end of each run: the profile a missed target is explained by.
+        # Per-task times in each run's output: the profile a missed target is explained by.
         "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
         "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "8",
     }
@@ -87,12 +87,6 @@ def changed(done: subprocess.CompletedProcess) -> dict[str, int]:
     }
 
 
-def slowest_tasks(done: subprocess.CompletedProcess) -> list[list]:
-    """The slowest tasks of a run, from the profile_tasks summary: [[task, seconds], ...]."""
-    rows = re.findall(r"^(\S.*?) -{2,} (\d+\.\d+)s$", done.stdout, re.M)
-    return [[name.strip(), float(seconds)] for name, seconds in rows]
-
-
 _BANNER = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*)\]")
 _STAMP = re.compile(r"\((\d+):(\d+):(\d+\.\d+)\)\s+\d+:\d+:\d+\.\d+ \*+\s*$")
 
@@ -116,6 +110,12 @@ def task_times(done: subprocess.CompletedProcess) -> list[tuple[str, float]]:
                 times.append((pending, int(hours) * 3600 + int(minutes) * 60 + float(seconds)))
             pending = name
     return times
+
+
+def slowest_tasks(done: subprocess.CompletedProcess, count: int = 8) -> list[list]:
+    """The slowest tasks of a run, slowest first: [[task, seconds], ...]."""
+    ordered = sorted(task_times(done), key=lambda row: -row[1])[:count]
+    return [[name, round(seconds, 2)] for name, seconds in ordered]
 
 
 def by_role(done: subprocess.CompletedProcess) -> dict:

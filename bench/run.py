@@ -198,8 +198,8 @@ def bench_upgrade(runs: int) -> None:
                 "p99_before_ms": percentile(before.latencies, 99) * 1000,
                 "p99_during_ms": percentile(during.latencies, 99) * 1000,
                 "first_failures": (during.failures + back_load.failures)[:3],
-                "slowest_tasks_upgrade": slowest_tasks(up_run)[:8],
-                "slowest_tasks_rollback": slowest_tasks(back_run)[:8],
+                "slowest_tasks_upgrade": slowest_tasks(up_run),
+                "slowest_tasks_rollback": slowest_tasks(back_run),
                 "profile_upgrade": by_role(up_run), "profile_rollback": by_role(back_run),
             })  # fmt: skip
     finally:

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench.common import by_role, task_times
+from bench.common import by_role, slowest_tasks, task_times
 from tests.lifecycle.load import Load
 
 # The shape ansible.posix.profile_tasks prints: each banner is followed by a stamp whose
@@ -55,6 +55,13 @@ def test_every_task_gets_the_time_printed_under_the_next_banner():
         ("preflight : Check CPUs against the tier", 0.25),
         ("firewall : Install nftables", 3.66),
         ("firewall : Reload the rules", 1.069),
+    ]
+
+
+def test_the_slowest_tasks_come_first():
+    assert slowest_tasks(_run(OUTPUT), count=2) == [
+        ["firewall : Install nftables", 3.66],
+        ["Gather facts", 3.18],
     ]
 
 
